@@ -42,7 +42,11 @@ from mads_zoo.errors import PluginError, SpecError, UnknownNameError
 from mads_zoo.specs import KINDS
 
 #: Modules of the plugins that ship with mads-zoo; loaded exactly like third-party ones.
-BUILTIN_PLUGINS: tuple[str, ...] = ("mads_zoo.samplers",)
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "mads_zoo.samplers",
+    "mads_zoo.blocks",
+    "mads_zoo.data.datasets",
+)
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 ENV_ALLOWED = "MADS_ZOO_PLUGINS"

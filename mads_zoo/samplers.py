@@ -29,13 +29,13 @@ def _random_under(seed: int) -> Any:
 
 
 def _smote(seed: int) -> Any:
-    from imblearn.over_sampling import SMOTE
+    from mads_zoo.capped_samplers import SMOTE
 
     return SMOTE(random_state=seed)
 
 
 def _adasyn(seed: int) -> Any:
-    from imblearn.over_sampling import ADASYN
+    from mads_zoo.capped_samplers import ADASYN
 
     return ADASYN(random_state=seed)
 

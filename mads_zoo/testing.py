@@ -22,7 +22,7 @@ from mads_zoo.config import resolve_config
 from mads_zoo.models import build_model
 from mads_zoo.specs import Architecture, Sampler
 
-__all__ = ["check_architecture", "check_sampler", "imbalanced_beats"]
+__all__ = ["check_architecture", "check_dataset", "check_sampler", "imbalanced_beats"]
 
 BATCH_SIZES = (1, 7)
 
@@ -152,3 +152,31 @@ def check_sampler(sampler: Sampler | str, *, seed: int = 0) -> dict[str, int]:
     )
     labels, counts = np.unique(y1, return_counts=True)
     return {int(label): int(count) for label, count in zip(labels, counts, strict=True)}
+
+
+def check_dataset(dataset: Any, data_dir: Any = None) -> dict[str, int]:
+    """Check that ``dataset`` loads like the engine needs.
+
+    ``load(data_dir)`` returns a :class:`mads_zoo.data.Beats` (whose construction checks
+    shapes, dtypes, NaN, the [0, 1] range and labels) with the classes the dataset declares,
+    the same beats on a second call, and beats the ``intra`` split can divide (and ``inter``
+    too when every beat has a record id). Returns the beats per class name.
+    """
+    import numpy as np
+
+    from mads_zoo.data import Beats, split_rows
+
+    dataset = _resolve("datasets", dataset)
+    where = f"dataset {dataset.name!r}"
+    first, second = dataset.load(data_dir), dataset.load(data_dir)
+    assert isinstance(first, Beats), f"{where}: load returned {type(first).__name__}, not Beats"
+    assert first.classes == dataset.classes, (
+        f"{where}: beats have classes {first.classes}, the dataset declares {dataset.classes}"
+    )
+    assert np.array_equal(first.x, second.x) and np.array_equal(first.y, second.y), (
+        f"{where}: two loads gave different beats"
+    )
+    split_rows(first, "intra")
+    if first.has_records:
+        split_rows(first, "inter")
+    return dict(zip(first.classes, first.counts().tolist(), strict=True))

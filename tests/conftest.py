@@ -53,3 +53,71 @@ def fresh_registry(monkeypatch):
     registry.reset_registry()
     yield registry
     registry.reset_registry()
+
+
+# --- data: MIT-BIH records, a private cache per test, the 48 records prepared once ----------
+
+MITDB_DEFAULT = REPO_ROOT.parent / "shared" / "data" / "mitdb"
+
+
+def files_under(folder: Path) -> list[Path]:
+    """Every file below ``folder``, sorted (to check that nothing was left behind)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: reads all 48 MIT-BIH records or full folds (deselect: -m 'not slow')"
+    )
+
+
+@pytest.fixture(autouse=True)
+def tmp_cache(tmp_path_factory, monkeypatch) -> Path:
+    """Every test gets its own empty MADS_ZOO_CACHE_DIR, so no test writes to ~/.cache."""
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("MADS_ZOO_CACHE_DIR", str(cache))
+    return cache
+
+
+@pytest.fixture(scope="session")
+def mitdb_dir() -> Path:
+    """The 48 MIT-BIH records: $MADS_ZOO_DATA_DIR, else <repo root>/../shared/data/mitdb."""
+    path = Path(os.environ.get("MADS_ZOO_DATA_DIR") or MITDB_DEFAULT)
+    if not (path / "234.atr").is_file():
+        pytest.skip(f"the MIT-BIH records are not at {path} (set MADS_ZOO_DATA_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def prepared_mitbih(tmp_path_factory, mitdb_dir):
+    """(cache folder, seconds): all 48 records built once per session into their own cache."""
+    import time
+
+    from mads_zoo.data import mitbih
+
+    cache = tmp_path_factory.mktemp("mitbih-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MADS_ZOO_CACHE_DIR", str(cache))
+        started = time.perf_counter()
+        mitbih.load(mitdb_dir)
+        seconds = time.perf_counter() - started
+    return cache, seconds
+
+
+@pytest.fixture
+def mitbih_cache(prepared_mitbih, monkeypatch) -> Path:
+    """Point MADS_ZOO_CACHE_DIR at the session's prepared MIT-BIH cache."""
+    cache, _ = prepared_mitbih
+    monkeypatch.setenv("MADS_ZOO_CACHE_DIR", str(cache))
+    return cache
+
+
+@pytest.fixture
+def mitdb_links(tmp_path, mitdb_dir) -> Path:
+    """A folder of symlinks to the 48 records; tests swap single files for broken copies."""
+    links = tmp_path / "mitdb"
+    links.mkdir()
+    for source in mitdb_dir.iterdir():
+        if source.suffix in {".hea", ".dat", ".atr"}:
+            (links / source.name).symlink_to(source)
+    return links

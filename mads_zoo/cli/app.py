@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from mads_zoo.__about__ import __version__
-from mads_zoo.cli import info, listing, plugin
+from mads_zoo.cli import bench, data, evaluate, info, listing, plugin, train
 
 app = typer.Typer(
     name="mads-zoo",
@@ -42,4 +42,10 @@ def _root(
 
 app.command("list")(listing.list_command)
 app.command("info")(info.info_command)
+app.command("train")(train.train_command)
+app.command("evaluate")(evaluate.evaluate_command)
+app.command("predict")(evaluate.predict_command)
+app.command("bench")(bench.bench_command)
+app.command("report")(bench.report_command)
 app.add_typer(plugin.plugin_app, name="plugin")
+app.add_typer(data.data_app, name="data")

@@ -1,0 +1,1 @@
+"""The benchmark harness: every (architecture x sampler) combo under one shared budget."""

@@ -1,0 +1,117 @@
+"""``mads-zoo data ...``: build and cache a dataset's beats, and inspect its folds."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mads_zoo.cli.console import console, err_console
+
+data_app = typer.Typer(help="Prepare datasets and inspect their folds.", no_args_is_help=True)
+
+DatasetArg = Annotated[
+    str, typer.Argument(help="A registered dataset (see `mads-zoo list datasets`).")
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Folder with the dataset's files (default: $MADS_ZOO_DATA_DIR, then the cache; "
+        "mitbih downloads from PhysioNet into the cache if absent).",
+        show_default=False,
+    ),
+]
+
+
+@contextlib.contextmanager
+def _progress_bar() -> Iterator[None]:
+    from mads_zoo.data.progress import reporting
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        tasks: dict[str, int] = {}
+
+        def update(task: str, done: int, total: int) -> None:
+            if task not in tasks:
+                tasks[task] = progress.add_task(task, total=total)
+            progress.update(tasks[task], completed=done, total=total)
+
+        with reporting(update):
+            yield
+
+
+@data_app.command("prepare")
+def prepare_command(dataset: DatasetArg = "mitbih", data_dir: DataDirOption = None) -> None:
+    """Build a dataset's beats and cache them (reads the records once; later loads are fast)."""
+    from mads_zoo.data.folds import load_beats
+
+    started = time.perf_counter()
+    with _progress_bar():
+        beats = load_beats(dataset, data_dir)
+    seconds = time.perf_counter() - started
+    dropped = beats.meta.get("dropped_edge_beats", {})
+    console.print(f"[bold]{dataset}[/]: {len(beats):,} beats", highlight=False)
+    table = Table()
+    table.add_column("class", style="cyan")
+    table.add_column("beats", justify="right")
+    if dropped:
+        table.add_column("edge beats dropped", justify="right")
+    for name, count in zip(beats.classes, beats.counts(), strict=True):
+        row = [name, f"{count:,}"]
+        if dropped:
+            row.append(f"{dropped.get(name, 0):,}")
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"ready in {seconds:.1f} s", highlight=False)
+
+
+def _percent(count: int, total: int) -> str:
+    return f"{count:,} ({100 * count / total:.1f} %)" if total else "0"
+
+
+@data_app.command("info")
+def info_command(
+    dataset: DatasetArg = "mitbih",
+    split: Annotated[str, typer.Option("--split", help="intra or inter.")] = "intra",
+    sampler: Annotated[
+        str, typer.Option("--sampler", help="A registered sampler, applied to train only.")
+    ] = "none",
+    seed: Annotated[int, typer.Option("--seed", help="Seeds the split and the sampler.")] = 0,
+    val_fraction: Annotated[
+        float, typer.Option("--val-fraction", help="Share of the training part for validation.")
+    ] = 0.1,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Beats per class in each fold: train, validation, test, and train after the sampler."""
+    from mads_zoo.data.folds import prepare_folds
+
+    with _progress_bar():
+        folds = prepare_folds(
+            dataset, split, sampler, seed=seed, data_dir=data_dir, val_fraction=val_fraction
+        )
+    counts = folds.counts()
+    title = f"{dataset} · split {split} · sampler {sampler} · seed {seed}"
+    table = Table(title=title, title_justify="left")
+    table.add_column("class", style="cyan")
+    headers = {"train": "train", "val": "val", "test": "test"}
+    headers["train resampled"] = f"train after {sampler}"
+    for header in headers.values():
+        table.add_column(header, justify="right")
+    totals = {fold: int(c.sum()) for fold, c in counts.items()}
+    for label, name in enumerate(folds.classes):
+        table.add_row(name, *(_percent(int(counts[f][label]), totals[f]) for f in headers))
+    table.add_row("total", *(f"{totals[f]:,}" for f in headers), style="bold")
+    console.print(table)
+    console.print(f"validation: {folds.val_strategy}", highlight=False)

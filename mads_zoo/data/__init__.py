@@ -1,0 +1,62 @@
+"""The data side of the engine: datasets, splits, layouts, samplers on the training fold.
+
+The main entry points::
+
+    from mads_zoo.data import prepare_folds, load_beats, Beats
+
+    folds = prepare_folds("mitbih", split="inter", sampler="smote", seed=0, layout="2d")
+    model.fit(folds.train.x, folds.train.y, validation=(folds.val.x, folds.val.y))
+    score(model, folds.final_test())          # once, at the very end
+
+Names are imported on first use, so ``import mads_zoo.data`` (done by every ``mads-zoo list``
+through the builtin plugin `mads_zoo.data.datasets`) loads neither numpy nor any reader.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mads_zoo.data.beats import BEAT_LENGTH, Beats
+    from mads_zoo.data.folds import Fold, Folds, load_beats, prepare_folds
+    from mads_zoo.data.layout import to_layout
+    from mads_zoo.data.splits import SPLITS, SplitRows, split_rows
+
+_EXPORTS = {
+    "BEAT_LENGTH": "beats",
+    "Beats": "beats",
+    "Fold": "folds",
+    "Folds": "folds",
+    "load_beats": "folds",
+    "prepare_folds": "folds",
+    "to_layout": "layout",
+    "SPLITS": "splits",
+    "SplitRows": "splits",
+    "split_rows": "splits",
+}
+
+__all__ = [
+    "BEAT_LENGTH",
+    "SPLITS",
+    "Beats",
+    "Fold",
+    "Folds",
+    "SplitRows",
+    "load_beats",
+    "prepare_folds",
+    "split_rows",
+    "to_layout",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'mads_zoo.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"mads_zoo.data.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,160 @@
+"""The value every dataset plugin returns: :class:`Beats`, labelled fixed-length heartbeats.
+
+A dataset's ``load(data_dir)`` builds one ``Beats``; construction validates it, so a plugin
+that returns malformed data fails inside its own ``load`` with one sentence naming the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from mads_zoo.errors import DataError
+from mads_zoo.specs import AAMI_CLASSES
+
+#: Samples per beat: the Kachuee et al. (2018) window zero-padded to 187 at 125 Hz.
+BEAT_LENGTH = 187
+
+#: Values of :attr:`Beats.fold` a dataset may use to pin rows to a fold it ships itself.
+FOLD_NAMES: tuple[str, ...] = ("train", "val", "test")
+
+_ARRAY_FIELDS = ("x", "y", "record", "sample", "symbol", "fold")
+
+
+@dataclass(frozen=True, eq=False)
+class Beats:
+    """Labelled heartbeats plus where each one came from.
+
+    Attributes:
+        x: Beats, float32 array of shape ``(n, 187)`` scaled to [0, 1], no NaN.
+        y: Labels, int64 array of shape ``(n,)`` in ``0..len(classes)-1``.
+        record: Record id of each beat (str, e.g. ``"100"``); ``""`` where unknown.
+            The ``inter`` split needs MIT-BIH record ids.
+        sample: Sample index of the beat's R peak in its record, at the record's own rate
+            (int64); ``-1`` where unknown (for file datasets: the row number in its file).
+        symbol: The original annotation symbol (e.g. ``"L"``, ``"/"``); ``""`` where unknown.
+        fold: ``None`` if the source has no fixed split, else one of :data:`FOLD_NAMES` per
+            beat (e.g. the Kaggle files' train/test); splits then keep those rows where they are.
+        classes: Class names, in label order.
+        meta: Free-form JSON-ready facts about how the beats were made (e.g. beats dropped).
+
+    ``record``, ``sample`` and ``symbol`` default to "unknown" when not given.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    record: np.ndarray | None = None
+    sample: np.ndarray | None = None
+    symbol: np.ndarray | None = None
+    fold: np.ndarray | None = None
+    classes: tuple[str, ...] = AAMI_CLASSES
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        x, y = self.x, self.y
+        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != BEAT_LENGTH:
+            raise DataError(
+                f"beats x must be an array of shape (n, {BEAT_LENGTH}), got {_describe(x)}"
+            )
+        if x.dtype != np.float32:
+            raise DataError(f"beats x must be float32, got {x.dtype}; use x.astype('float32')")
+        n = len(x)
+        if n == 0:
+            raise DataError("beats x is empty; a dataset must return at least one beat")
+        bad = ~np.isfinite(x)
+        if bad.any():
+            row = int(np.argmax(bad.any(axis=1)))
+            raise DataError(
+                f"beats x has {int(bad.sum())} NaN or infinite values (first in row {row}); "
+                "drop or repair those rows"
+            )
+        low, high = float(x.min()), float(x.max())
+        if low < 0.0 or high > 1.0:
+            raise DataError(
+                f"beats x must be scaled to [0, 1], found values from {low:g} to {high:g}"
+            )
+        if not isinstance(y, np.ndarray) or y.shape != (n,):
+            raise DataError(f"labels y must have shape ({n},) like x, got {_describe(y)}")
+        if y.dtype != np.int64:
+            raise DataError(f"labels y must be int64, got {y.dtype}; use y.astype('int64')")
+        classes = tuple(self.classes)
+        outside = (y < 0) | (y >= len(classes))
+        if outside.any():
+            row = int(np.argmax(outside))
+            raise DataError(
+                f"labels must be in 0..{len(classes) - 1} ({' '.join(classes)}), "
+                f"found {int(y[row])} in row {row}"
+            )
+        object.__setattr__(self, "classes", classes)
+        object.__setattr__(self, "record", _column(self.record, n, "record", str, ""))
+        object.__setattr__(self, "sample", _column(self.sample, n, "sample", np.int64, -1))
+        object.__setattr__(self, "symbol", _column(self.symbol, n, "symbol", str, ""))
+        if self.fold is not None:
+            fold = _column(self.fold, n, "fold", str, "")
+            unknown = sorted(set(np.unique(fold).tolist()) - set(FOLD_NAMES))
+            if unknown:
+                raise DataError(f"fold values must be {'/'.join(FOLD_NAMES)}, found {unknown}")
+            object.__setattr__(self, "fold", fold)
+        object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def counts(self) -> np.ndarray:
+        """Beats per class, in label order."""
+        return np.bincount(self.y, minlength=len(self.classes))
+
+    @property
+    def has_records(self) -> bool:
+        """Whether every beat carries a record id (needed by record-wise splits)."""
+        return bool((self.record != "").all())
+
+    def take(self, rows: np.ndarray) -> Beats:
+        """The beats at ``rows`` (indices or a boolean mask), provenance included."""
+        picked = {
+            name: getattr(self, name)[rows]
+            for name in _ARRAY_FIELDS
+            if getattr(self, name) is not None
+        }
+        return Beats(**picked, classes=self.classes, meta=self.meta)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Plain arrays for :func:`numpy.savez` (the inverse of :meth:`from_arrays`)."""
+        arrays = {n: getattr(self, n) for n in _ARRAY_FIELDS if getattr(self, n) is not None}
+        arrays["classes"] = np.array(self.classes)
+        arrays["meta"] = np.array(json.dumps(dict(self.meta), sort_keys=True))
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> Beats:
+        """Rebuild the beats saved by :meth:`to_arrays`."""
+        columns = {name: arrays[name] for name in _ARRAY_FIELDS if name in arrays}
+        return cls(
+            **columns,
+            classes=tuple(str(c) for c in arrays["classes"]),
+            meta=json.loads(str(arrays["meta"])),
+        )
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype} array of shape {value.shape}"
+    return type(value).__name__
+
+
+def _column(value: Any, n: int, name: str, dtype: Any, missing: Any) -> np.ndarray:
+    if value is None:
+        return np.full(n, missing, dtype=object if dtype is str else dtype).astype(dtype)
+    column = np.asarray(value)
+    if column.shape != (n,):
+        raise DataError(f"beats {name} must have one entry per beat ({n}), got {_describe(column)}")
+    if dtype is str:
+        return column.astype(str)
+    if not np.issubdtype(column.dtype, np.integer):
+        raise DataError(f"beats {name} must be integers, got {column.dtype}")
+    return column.astype(dtype, copy=False)

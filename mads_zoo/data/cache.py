@@ -1,0 +1,104 @@
+"""The on-disk cache: where it lives, how entries are named, and atomic reads and writes.
+
+Every entry is one ``.npz`` file written to a temporary file in the same folder and moved into
+place with :func:`os.replace`, so a crash, Ctrl-C or error mid-write never leaves a
+half-written entry under the final name; an unreadable entry is treated as missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+ENV_CACHE_DIR = "MADS_ZOO_CACHE_DIR"
+APP_NAME = "mads-zoo"
+TEMP_PREFIX = ".partial-"
+
+
+def user_cache_dir() -> Path:
+    """The per-user cache folder of mads-zoo (XDG on Linux, ~/Library/Caches on macOS)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / APP_NAME
+
+
+def cache_dir() -> Path:
+    """``MADS_ZOO_CACHE_DIR`` if set, else :func:`user_cache_dir`."""
+    override = os.environ.get(ENV_CACHE_DIR)
+    return Path(override).expanduser() if override else user_cache_dir()
+
+
+def cache_path(kind: str, name: str) -> Path:
+    """Where the entry ``name`` of ``kind`` (e.g. ``"beats"``, ``"resampled"``) lives."""
+    return cache_dir() / kind / f"{name}.npz"
+
+
+def digest(parts: Iterable[Any], arrays: Iterable[Any] = ()) -> str:
+    """A short stable hash of JSON-able ``parts`` and the bytes of numpy ``arrays``."""
+    h = hashlib.blake2b(digest_size=8)
+    h.update(json.dumps(list(parts), sort_keys=True, default=str).encode())
+    for array in arrays:
+        h.update(str((array.dtype.str, array.shape)).encode())
+        h.update(memoryview(array).cast("B") if array.flags.c_contiguous else array.tobytes())
+    return h.hexdigest()
+
+
+def files_fingerprint(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
+    """Name, size and modification time of each file: changes whenever a file does."""
+    return [(p.name, (st := p.stat()).st_size, st.st_mtime_ns) for p in sorted(paths)]
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path, suffix: str = "") -> Any:
+    """Yield a temporary path next to ``path``; move it onto ``path`` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temp)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def save_arrays(path: Path, arrays: Mapping[str, Any]) -> None:
+    """Write ``arrays`` to ``path`` (uncompressed ``.npz``) atomically."""
+    import numpy as np
+
+    with atomic_file(path, suffix=".npz") as temp, open(temp, "wb") as out:
+        np.savez(out, **arrays)
+
+
+def load_arrays(path: Path) -> dict[str, Any] | None:
+    """The arrays stored at ``path``, or ``None`` when it is missing or unreadable."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {name: stored[name] for name in stored.files}
+    except (FileNotFoundError, zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError):
+        return None
+
+
+def cached_arrays(path: Path, build: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
+    """The arrays at ``path``; on a miss, ``build()`` them and store them atomically."""
+    found = load_arrays(path)
+    if found is not None:
+        return found
+    arrays = dict(build())
+    save_arrays(path, arrays)
+    return arrays

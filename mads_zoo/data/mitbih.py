@@ -1,0 +1,244 @@
+"""The ``mitbih`` dataset: beats cut from the raw MIT-BIH Arrhythmia Database records.
+
+The recipe of Kachuee et al. (2018), which made the Kaggle "ECG Heartbeat Categorization"
+files, on the reference annotations (details and figures in ``docs/data.md``):
+
+1. lead MLII (V5 in records 102 and 104, which have no MLII), resampled 360 -> 125 Hz with
+   a polyphase anti-aliasing filter (:func:`scipy.signal.resample_poly`);
+2. R peaks from the reference beat annotations; the local RR period ``T`` is the median of the
+   RR intervals whose midpoint lies within 5 s of the beat (a 10 s window, as in the paper);
+3. each beat is the window ``[R, R + 1.2 T)`` (at most 187 samples), min-max scaled to [0, 1]
+   and zero-padded to 187 samples; beats whose window runs past the record's end are dropped;
+4. labels: AAMI classes from the annotation symbol (:data:`~mads_zoo.data.records.AAMI_LABEL`).
+
+Built once per data folder and cached (``mads-zoo data prepare``); later loads read the cache.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mads_zoo.data.beats import BEAT_LENGTH, Beats
+from mads_zoo.data.cache import cache_path, digest, files_fingerprint, load_arrays, save_arrays
+from mads_zoo.data.locate import find_mitdb
+from mads_zoo.data.progress import report
+from mads_zoo.data.records import AAMI_LABEL, MITDB_RECORDS, QRS_SYMBOLS, RECORD_EXTENSIONS
+from mads_zoo.errors import DataError
+from mads_zoo.specs import AAMI_CLASSES
+
+#: Part of the cache key: bump whenever the beats this module makes would change.
+RECIPE_VERSION = "kachuee2018-v1"
+TARGET_RATE = 125
+WINDOW_RR_FACTOR = 1.2
+RR_CONTEXT_SECONDS = 10.0
+PREFERRED_LEAD = "MLII"
+
+#: Bytes per sample of each WFDB signal format this module can size-check.
+_BYTES_PER_SAMPLE = {"212": 1.5, "16": 2.0, "61": 2.0, "80": 1.0, "8": 1.0, "24": 3.0, "32": 4.0}
+
+TASK = "reading MIT-BIH records"
+
+
+@dataclass(frozen=True, eq=False)
+class RecordBeats:
+    """The beats of one record, before they are joined into a :class:`Beats`."""
+
+    record: str
+    lead: str
+    x: np.ndarray
+    y: np.ndarray
+    sample: np.ndarray
+    symbol: np.ndarray
+    dropped: np.ndarray  # edge beats dropped, per AAMI class
+
+
+def _bad(record: str, problem: str) -> DataError:
+    return DataError(f"record {record}: {problem}; download the record again (or fix the file)")
+
+
+def check_record(directory: Path, record: str) -> Any:
+    """Check that a record's files are sound without reading its signals; return its header.
+
+    Catches a corrupt header, a truncated ``.dat`` (shorter than the header says) and a
+    truncated ``.atr`` (no end-of-file marker), naming the file.
+    """
+    import wfdb
+
+    for ext in RECORD_EXTENSIONS:
+        if not (directory / f"{record}{ext}").is_file():
+            raise DataError(f"record {record}: {record}{ext} is missing from {directory}")
+    try:
+        header = wfdb.rdheader(str(directory / record))
+    except Exception as error:  # wfdb raises many types for bad headers
+        problem = f"the header {record}.hea is corrupt ({type(error).__name__}: {error})"
+        raise _bad(record, problem) from error
+    if not header.n_sig or not header.sig_len or not header.fs or not header.file_name:
+        raise _bad(record, f"the header {record}.hea declares no signals, length or rate")
+    for file_name in sorted(set(header.file_name)):
+        signals = [i for i, f in enumerate(header.file_name) if f == file_name]
+        per_sample = _BYTES_PER_SAMPLE.get(str(header.fmt[signals[0]]))
+        if per_sample is None:
+            continue
+        offset = (header.byte_offset or [0] * header.n_sig)[signals[0]] or 0
+        expected = math.ceil(len(signals) * header.sig_len * per_sample) + offset
+        found = (directory / file_name).stat().st_size
+        if found < expected:
+            raise _bad(record, f"{file_name} is truncated ({found:,} bytes, expected {expected:,})")
+    with open(directory / f"{record}.atr", "rb") as atr:
+        atr.seek(0, os.SEEK_END)
+        if atr.tell() < 2 or (atr.seek(-2, os.SEEK_END), atr.read(2))[1] != b"\x00\x00":
+            raise _bad(record, f"{record}.atr is truncated (no end-of-file marker)")
+    return header
+
+
+def _local_rr(qrs: np.ndarray, beats: np.ndarray, half_window: float) -> np.ndarray:
+    """Median RR interval around each beat (intervals whose midpoint is within the window)."""
+    rr = np.diff(qrs).astype(np.float64)
+    middle = (qrs[:-1] + qrs[1:]) / 2.0
+    low = np.searchsorted(middle, beats - half_window, side="left")
+    high = np.searchsorted(middle, beats + half_window, side="right")
+    nearest = np.clip(np.searchsorted(middle, beats), 0, len(rr) - 1)
+    windows = zip(low, high, nearest, strict=True)
+    return np.array([np.median(rr[lo:hi]) if hi > lo else rr[k] for lo, hi, k in windows])
+
+
+def beats_from_signal(
+    signal: np.ndarray, rate: float, samples: np.ndarray, symbols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut the beats of one lead (the recipe's steps 1-3).
+
+    Args:
+        signal: One lead at ``rate`` Hz.
+        rate: Sampling rate of ``signal``.
+        samples: Annotation sample indices (at ``rate``), sorted.
+        symbols: Annotation symbols, one per sample.
+
+    Returns:
+        ``(x, keep, beat)``: the beats ``(k, 187)`` float32, a mask over the AAMI beats
+        (``beat``) saying which were kept (``False``: window past the record's end), and the
+        indices of the AAMI beats among the annotations.
+    """
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(TARGET_RATE) / Fraction(rate).limit_denominator(1000)
+    signal = np.asarray(signal, dtype=np.float64)
+    resampled = resample_poly(signal, ratio.numerator, ratio.denominator)
+    is_qrs = np.fromiter((s in QRS_SYMBOLS for s in symbols), bool, len(symbols))
+    beat = np.flatnonzero([s in AAMI_LABEL for s in symbols])
+    qrs = samples[is_qrs]
+    if len(qrs) < 2:
+        raise DataError("fewer than two annotated beats, so no RR interval to size the windows")
+    period = _local_rr(qrs, samples[beat], RR_CONTEXT_SECONDS * rate / 2)
+    length = np.clip(np.rint(WINDOW_RR_FACTOR * period * TARGET_RATE / rate), 2, BEAT_LENGTH)
+    start = np.rint(samples[beat] * TARGET_RATE / rate).astype(np.int64)
+    stop = start + length.astype(np.int64)
+    keep = stop <= len(resampled)
+    x = np.zeros((int(keep.sum()), BEAT_LENGTH), dtype=np.float32)
+    for row, (a, b) in enumerate(zip(start[keep], stop[keep], strict=True)):
+        window = resampled[a:b]
+        low, high = window.min(), window.max()
+        if high > low:
+            x[row, : b - a] = (window - low) / (high - low)
+    return x, keep, beat
+
+
+def read_record(directory: Path, record: str) -> RecordBeats:
+    """Read one record and cut its beats (the whole recipe for one record)."""
+    import wfdb
+
+    header = check_record(directory, record)
+    lead = PREFERRED_LEAD if PREFERRED_LEAD in header.sig_name else header.sig_name[0]
+    channel = header.sig_name.index(lead)
+    path = str(directory / record)
+    try:
+        signal = wfdb.rdrecord(path, channels=[channel]).p_signal[:, 0]
+        annotation = wfdb.rdann(path, "atr")
+    except Exception as error:  # wfdb raises many types for bad files
+        raise _bad(record, f"cannot be read ({type(error).__name__}: {error})") from error
+    if len(signal) != header.sig_len or not np.isfinite(signal).all():
+        raise _bad(
+            record,
+            f"{record}.dat holds {len(signal):,} valid samples, the header says {header.sig_len:,}",
+        )
+    samples = np.asarray(annotation.sample, dtype=np.int64)
+    symbols = np.asarray(annotation.symbol, dtype=str)
+    order = np.argsort(samples, kind="stable")
+    samples, symbols = samples[order], symbols[order]
+    try:
+        x, keep, beat = beats_from_signal(signal, header.fs, samples, symbols)
+    except DataError as error:
+        raise _bad(record, str(error)) from error
+    labels = np.array([AAMI_LABEL[s] for s in symbols[beat]], dtype=np.int64)
+    return RecordBeats(
+        record=record,
+        lead=lead,
+        x=x,
+        y=labels[keep],
+        sample=samples[beat][keep],
+        symbol=symbols[beat][keep],
+        dropped=np.bincount(labels[~keep], minlength=len(AAMI_CLASSES)),
+    )
+
+
+def build_beats(directory: Path, records: tuple[str, ...] = MITDB_RECORDS) -> Beats:
+    """Build the beats of ``records`` from the WFDB files in ``directory`` (no caching).
+
+    Every record is checked first (:func:`check_record`), so a bad file fails in well under a
+    second, before any signal is read. One process is enough: the 48 records take about 4 s
+    plus 2 s of imports (wfdb, scipy), well under the cost of starting worker processes.
+    """
+    for record in records:
+        check_record(directory, record)
+    parts = []
+    for done, record in enumerate(records):
+        report(TASK, done, len(records))
+        parts.append(read_record(directory, record))
+    report(TASK, len(records), len(records))
+    dropped = sum((p.dropped for p in parts), np.zeros(len(AAMI_CLASSES), dtype=np.int64))
+    meta = {
+        "recipe": RECIPE_VERSION,
+        "source": str(directory),
+        "leads": {p.record: p.lead for p in parts},
+        "dropped_edge_beats": dict(zip(AAMI_CLASSES, dropped.tolist(), strict=True)),
+        "dropped_edge_beats_by_record": {
+            p.record: int(p.dropped.sum()) for p in parts if p.dropped.any()
+        },
+    }
+    return Beats(
+        x=np.concatenate([p.x for p in parts]),
+        y=np.concatenate([p.y for p in parts]),
+        record=np.concatenate([np.full(len(p.y), p.record) for p in parts]),
+        sample=np.concatenate([p.sample for p in parts]),
+        symbol=np.concatenate([p.symbol for p in parts]),
+        meta=meta,
+    )
+
+
+def cache_file(directory: Path, records: tuple[str, ...] = MITDB_RECORDS) -> Path:
+    """Where the beats built from ``directory`` are cached (changes when any file changes)."""
+    files = [directory / f"{r}{ext}" for r in records for ext in RECORD_EXTENSIONS]
+    parts = [RECIPE_VERSION, str(directory.resolve()), list(records), files_fingerprint(files)]
+    return cache_path("beats", f"mitbih-{digest(parts)}")
+
+
+def load(data_dir: Path | None = None) -> Beats:
+    """The ``mitbih`` dataset's ``load``: every beat of the 48 records, cached after the first call.
+
+    ``data_dir`` (else ``MADS_ZOO_DATA_DIR``, else the user cache, downloading into it) is the
+    folder of the WFDB records; see :func:`mads_zoo.data.locate.find_mitdb`.
+    """
+    directory = find_mitdb(data_dir)
+    path = cache_file(directory)
+    stored = load_arrays(path)
+    if stored is not None:
+        return Beats.from_arrays(stored)
+    beats = build_beats(directory)
+    save_arrays(path, beats.to_arrays())
+    return beats

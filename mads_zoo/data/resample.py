@@ -1,0 +1,97 @@
+"""Applying a registered :class:`~mads_zoo.Sampler` to a training fold, with a disk cache.
+
+The engine calls :func:`resample` with the training rows only; validation and test rows never
+reach a sampler. Results are cached per (dataset, split, sampler, seed) and the exact content
+of the training fold, so a changed recipe or dataset never reuses a stale entry.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+import numpy as np
+
+from mads_zoo.data.cache import cache_path, digest, load_arrays, save_arrays
+from mads_zoo.data.progress import report
+from mads_zoo.errors import MadsZooError, PluginError
+from mads_zoo.specs import Sampler
+
+#: Part of the cache key: bump when the way samplers are applied changes.
+RESAMPLE_VERSION = "1"
+
+
+def _library_version() -> str:
+    try:
+        return metadata.version("imbalanced-learn")
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def _builder_name(sampler: Sampler) -> str:
+    build = sampler.build
+    return getattr(build, "target", None) or f"{build.__module__}.{build.__qualname__}"
+
+
+def _counts(y: np.ndarray) -> str:
+    labels, counts = np.unique(y, return_counts=True)
+    return ", ".join(f"{label}: {count}" for label, count in zip(labels, counts, strict=True))
+
+
+def _checked(
+    sampler: Sampler, x: np.ndarray, y: np.ndarray, out: tuple[object, object]
+) -> tuple[np.ndarray, np.ndarray]:
+    x_out = np.asarray(out[0], dtype=np.float32)
+    y_out = np.asarray(out[1]).astype(np.int64, copy=False)
+    where = f"sampler {sampler.name!r}"
+    if x_out.ndim != 2 or x_out.shape[1] != x.shape[1] or len(x_out) != len(y_out):
+        raise PluginError(
+            f"{where} returned X {x_out.shape} and y {y_out.shape}; expected (n, {x.shape[1]}) "
+            "and (n,)"
+        )
+    if not np.isfinite(x_out).all():
+        raise PluginError(f"{where} produced NaN or infinite values")
+    if not set(np.unique(y_out)) <= set(np.unique(y)):
+        raise PluginError(f"{where} invented labels the training fold does not have")
+    return np.clip(x_out, 0.0, 1.0), y_out
+
+
+def resample(
+    x: np.ndarray, y: np.ndarray, sampler: Sampler, seed: int, *, tag: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """``sampler`` applied to the training fold ``(x, y)``, from the cache when possible.
+
+    Args:
+        x: Training beats ``(n, length)`` float32; only the training fold, never val or test.
+        y: Training labels ``(n,)`` int64.
+        sampler: The registered sampler; ``build(seed)`` returning ``None`` means no resampling.
+        seed: Passed to ``build``.
+        tag: Names the cache entry, e.g. ``"mitbih-intra"``.
+    """
+    resampler = sampler.build(seed)
+    if resampler is None:
+        return x, y
+    if not hasattr(resampler, "fit_resample"):
+        raise PluginError(
+            f"sampler {sampler.name!r}: build(seed) returned a {type(resampler).__name__}, "
+            "which has no fit_resample(X, y)"
+        )
+    parts = [RESAMPLE_VERSION, tag, sampler.name, _builder_name(sampler), seed, _library_version()]
+    path = cache_path("resampled", f"{tag}-{sampler.name}-seed{seed}-{digest(parts, [x, y])}")
+    stored = load_arrays(path)
+    if stored is not None:
+        return stored["x"], stored["y"]
+    task = f"resampling the training fold with {sampler.name}"
+    report(task, 0, 1)
+    try:
+        out = resampler.fit_resample(x, y)
+    except MadsZooError:
+        raise
+    except Exception as error:
+        raise PluginError(
+            f"sampler {sampler.name!r} failed on the {tag} training fold (beats per label "
+            f"{_counts(y)}): {type(error).__name__}: {error}"
+        ) from error
+    x_out, y_out = _checked(sampler, x, y, out)
+    save_arrays(path, {"x": x_out, "y": y_out})
+    report(task, 1, 1)
+    return x_out, y_out

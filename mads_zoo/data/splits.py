@@ -1,0 +1,166 @@
+"""Train / validation / test rows of a dataset, by protocol (``intra`` or ``inter``).
+
+The validation rows are always carved from the training part, before any resampling, and
+never from the test part. Everything is seeded: the same beats, split and seed give the same
+rows on every machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from mads_zoo.data.beats import Beats
+from mads_zoo.data.records import DS1, DS2
+from mads_zoo.errors import ConfigError, DataError, UnknownNameError
+
+#: The split protocols, with one line each for help texts.
+SPLITS: Mapping[str, str] = MappingProxyType(
+    {
+        "intra": "beats stratified by class, seeded 80/20 (or the dataset's own train/test files)",
+        "inter": "de Chazal 2004: DS1 records train, DS2 records test, paced records left out",
+    }
+)
+
+#: How many random record orders the record-wise validation carve-out searches.
+RECORD_TRIES = 1000
+
+
+@dataclass(frozen=True, eq=False)
+class SplitRows:
+    """Row indices into a :class:`~mads_zoo.data.Beats` for each fold, sorted and disjoint."""
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    val_strategy: str
+
+
+def check_split(name: str) -> str:
+    """``name`` if it is a known split; an :class:`UnknownNameError` otherwise."""
+    if name not in SPLITS:
+        raise UnknownNameError("split", name, SPLITS)
+    return name
+
+
+def check_fraction(name: str, value: float, high: float = 0.5) -> float:
+    """``value`` if it is a fraction in ``(0, high]``; a :class:`ConfigError` otherwise."""
+    if not 0.0 < value <= high:
+        raise ConfigError(f"{name} must be a fraction above 0 and at most {high}, got {value}")
+    return value
+
+
+def stratified(
+    rows: np.ndarray, y: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``rows`` into ``(kept, taken)`` with ``taken`` holding ``fraction`` of each class."""
+    taken = []
+    for label in np.unique(y[rows]):
+        members = rows[y[rows] == label]
+        count = int(np.floor(fraction * len(members) + 0.5))
+        taken.append(rng.permutation(members)[:count])
+    picked = np.sort(np.concatenate(taken)) if taken else np.zeros(0, dtype=np.int64)
+    return np.setdiff1d(rows, picked), picked
+
+
+def record_wise(
+    beats: Beats, rows: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Hold out whole records from ``rows`` as validation: ``(kept, taken)``, or ``None``.
+
+    A seeded random search over record subsets (every prefix of :data:`RECORD_TRIES` random
+    record orders) for the subset whose share of each class, and of all beats, is closest to
+    ``fraction``, among those that leave every class present in ``rows`` on both sides.
+    ``None`` when no subset does.
+    """
+    records, inverse = np.unique(beats.record[rows], return_inverse=True)
+    labels = beats.y[rows]
+    per_record = np.zeros((len(records), int(labels.max()) + 1))
+    np.add.at(per_record, (inverse, labels), 1)
+    totals = per_record.sum(axis=0)
+    present = totals > 0
+    best_score, best = np.inf, None
+    for _ in range(RECORD_TRIES):
+        order = rng.permutation(len(records))
+        prefix = np.cumsum(per_record[order], axis=0)[:, present]
+        both_sides = ((prefix > 0) & (prefix < totals[present])).all(axis=1)
+        score = np.abs(prefix / totals[present] - fraction).mean(axis=1)
+        score += np.abs(prefix.sum(axis=1) / totals.sum() - fraction)
+        score[~both_sides] = np.inf
+        k = int(np.argmin(score))
+        if score[k] < best_score:
+            best_score, best = score[k], order[: k + 1]
+    if best is None:
+        return None
+    taken = np.isin(inverse, best)
+    return rows[~taken], rows[taken]
+
+
+def _intra(beats: Beats, seed: int, val_fraction: float, test_fraction: float) -> SplitRows:
+    every = np.arange(len(beats))
+    val_rng = np.random.default_rng([seed, 1])
+    if beats.fold is None:
+        pool, test = stratified(every, beats.y, test_fraction, np.random.default_rng([seed, 0]))
+        pool, val = stratified(pool, beats.y, val_fraction, val_rng)
+        return SplitRows(pool, val, test, f"stratified {val_fraction:g} of the training part")
+    pool = every[beats.fold == "train"]
+    test = every[beats.fold == "test"]
+    val = every[beats.fold == "val"]
+    if not len(pool) or not len(test):
+        raise DataError("the dataset's own fold has no 'train' or no 'test' rows")
+    if len(val):
+        return SplitRows(pool, val, test, "the dataset's own validation rows")
+    pool, val = stratified(pool, beats.y, val_fraction, val_rng)
+    return SplitRows(pool, val, test, f"stratified {val_fraction:g} of the dataset's train file")
+
+
+def _inter(beats: Beats, seed: int, val_fraction: float) -> SplitRows:
+    if not beats.has_records:
+        raise DataError(
+            "split 'inter' needs the MIT-BIH record id of every beat and this dataset has none; "
+            "use --split intra"
+        )
+    every = np.arange(len(beats))
+    pool = every[np.isin(beats.record, DS1)]
+    test = every[np.isin(beats.record, DS2)]
+    if not len(pool) or not len(test):
+        raise DataError("split 'inter' found no beats from the DS1 or DS2 records")
+    rng = np.random.default_rng([seed, 1])
+    carved = record_wise(beats, pool, val_fraction, rng)
+    if carved is not None:
+        pool, val = carved
+        held = ", ".join(np.unique(beats.record[val]))
+        return SplitRows(pool, val, test, f"record-wise: DS1 records {held}")
+    pool, val = stratified(pool, beats.y, val_fraction, rng)
+    strategy = (
+        f"stratified {val_fraction:g} of the DS1 beats (no set of whole DS1 records left "
+        "every class on both sides)"
+    )
+    return SplitRows(pool, val, test, strategy)
+
+
+def split_rows(
+    beats: Beats,
+    split: str = "intra",
+    *,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.2,
+) -> SplitRows:
+    """The train / validation / test rows of ``beats`` under ``split``.
+
+    ``intra``: if the dataset fixes its own folds (:attr:`Beats.fold`) those are kept, else a
+    class-stratified ``test_fraction`` of the beats is the test part. ``inter``: DS2 records are
+    the test part, DS1 records the training part, every other record (the paced ones) is left
+    out. Validation: ``val_fraction`` of the training part, stratified (intra) or as whole DS1
+    records when every class survives on both sides (inter); see ``SplitRows.val_strategy``.
+    """
+    check_split(split)
+    check_fraction("val_fraction", val_fraction)
+    check_fraction("test_fraction", test_fraction)
+    if split == "inter":
+        return _inter(beats, seed, val_fraction)
+    return _intra(beats, seed, val_fraction, test_fraction)

@@ -1,0 +1,1 @@
+"""Training: the trainer, whole-split metrics, checkpoints and the runtime settings."""

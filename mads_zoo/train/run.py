@@ -1,0 +1,185 @@
+"""One training run from names: the glue shared by ``mads-zoo train`` and benchmark trials.
+
+``fit_architecture`` trains a registered architecture on prepared folds;
+``TrainRequest`` + ``run_training`` add everything a single CLI run needs around it (config
+resolution, data preparation, checkpoint and metrics files).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mads_zoo.config import resolve_config, split_engine_keys
+from mads_zoo.errors import ConfigError
+from mads_zoo.models import build_model, count_parameters
+from mads_zoo.specs import Architecture
+from mads_zoo.train.engine import EpochCallback, FitResult, StepCallback, Trainer, TrainSettings
+from mads_zoo.train.runtime import seed_everything
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from mads_zoo.data import Folds
+
+
+def fit_architecture(
+    arch: Architecture,
+    config: Mapping[str, Any],
+    folds: Folds,
+    settings: TrainSettings,
+    on_epoch: EpochCallback | None = None,
+    on_step: StepCallback | None = None,
+) -> tuple[nn.Module, FitResult]:
+    """Build ``arch`` with ``config`` (seeded) and train it on ``folds``' train/val folds."""
+    seed_everything(settings.seed)
+    model = build_model(arch, config, num_classes=len(folds.classes), input_shape=folds.input_shape)
+    result = Trainer(settings).fit(
+        model,
+        folds.train.x,
+        folds.train.y,
+        folds.val.x,
+        folds.val.y,
+        class_names=folds.classes,
+        n_train_original=folds.train_size_before,
+        on_epoch=on_epoch,
+        on_step=on_step,
+    )
+    return model, result
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read a run config TOML.
+
+    Optional ``architecture``/``sampler``/``preset``/``split``/``dataset`` keys, and a
+    ``[config]`` table of architecture and engine keys.
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    allowed = {"architecture", "sampler", "preset", "split", "dataset", "config", "metrics"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown keys {sorted(unknown)}; use {sorted(allowed)}"
+        )
+    if not isinstance(data.get("config", {}), dict):
+        raise ConfigError(f"config file {path}: [config] must be a table")
+    return data
+
+
+@dataclass
+class TrainRequest:
+    """Everything ``mads-zoo train`` was asked for, by name."""
+
+    architecture: str
+    sampler: str = "none"
+    preset: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    dataset: str = "mitbih"
+    split: str = "intra"
+    seed: int = 0
+    epochs: int = 30
+    precision: str = "auto"
+    device: str = "auto"
+    max_steps: int | None = None
+    data_dir: Path | None = None
+
+
+@dataclass
+class TrainOutcome:
+    """A finished run: the model, its fit result and where its files went."""
+
+    model: Any
+    fit: FitResult
+    config: dict[str, Any]
+    folds: Any
+    parameters: int
+    checkpoint: Path
+    metrics_file: Path
+
+
+def run_training(
+    request: TrainRequest,
+    out_dir: Path,
+    on_epoch: EpochCallback | None = None,
+    on_step: StepCallback | None = None,
+) -> TrainOutcome:
+    """Resolve the config, prepare the folds, train, and save checkpoint + metrics JSON."""
+    from mads_zoo.data import prepare_folds
+    from mads_zoo.registry import get_registry
+    from mads_zoo.train.checkpoint import save_checkpoint
+
+    arch = get_registry().architecture(request.architecture)
+    config = resolve_config(arch, preset=request.preset, overrides=request.overrides)
+    _, engine = split_engine_keys(config)
+    settings = TrainSettings.from_config(
+        engine,
+        epochs=request.epochs,
+        seed=request.seed,
+        precision=request.precision,
+        device=request.device,
+        max_steps=request.max_steps,
+    )
+    folds = prepare_folds(
+        request.dataset,
+        request.split,
+        request.sampler,
+        seed=request.seed,
+        layout=arch.layout,
+        data_dir=request.data_dir,
+    )
+    model, fit = fit_architecture(arch, config, folds, settings, on_epoch, on_step)
+    data_key = {
+        "dataset": request.dataset,
+        "split": request.split,
+        "sampler": request.sampler,
+        "seed": request.seed,
+        "layout": arch.layout,
+        "train_size": folds.train_size_before,
+        "train_size_resampled": len(folds.train),
+        "val_size": len(folds.val),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = save_checkpoint(
+        out_dir / "model.pt",
+        model,
+        architecture=arch.name,
+        config=config,
+        data=data_key,
+        metrics={k: v for k, v in fit.best_metrics.items() if k != "confusion"},
+        classes=folds.classes,
+    )
+    metrics_file = out_dir / "metrics.json"
+    metrics_file.write_text(
+        json.dumps(
+            {
+                "architecture": arch.name,
+                "config": config,
+                "settings": settings.to_dict(),
+                "data": data_key,
+                "status": fit.status,
+                "message": fit.message,
+                "epochs": fit.epochs,
+                "steps": fit.steps,
+                "best_epoch": fit.best_epoch,
+                "seconds": fit.seconds,
+                "beats_per_second": fit.beats_per_second,
+                "parameters": count_parameters(model),
+                "validation": fit.best_metrics,
+                "history": fit.history,
+            },
+            indent=2,
+        )
+    )
+    return TrainOutcome(
+        model, fit, config, folds, count_parameters(model), checkpoint, metrics_file
+    )

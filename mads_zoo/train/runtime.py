@@ -1,0 +1,73 @@
+"""Where and how computation runs: device, precision, threads, seeds."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+from mads_zoo.errors import ConfigError
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def available_cores() -> int:
+    """CPU cores this process may use (respects affinity masks and container limits)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def configure_threads(threads: int | None = None) -> int:
+    """Use ``threads`` intra-op threads (default: every core this process may use)."""
+    threads = threads or available_cores()
+    torch.set_num_threads(threads)
+    return threads
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU; ``cpu``/``cuda``/``cuda:N`` as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ConfigError(f"unknown device {name!r}; use auto, cpu or cuda") from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available")
+    return device
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU has native bf16 matrix instructions (AVX512-BF16 or AMX)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = cpuinfo.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """Turn ``auto`` into ``bf16`` or ``fp32`` for ``device``; validate the others.
+
+    ``auto`` is bf16 autocast on CUDA and on CPUs with native bf16 support, fp32 elsewhere
+    (``benchmarks/throughput.py`` measures both and what bf16 costs in macro recall).
+    """
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16"
+    return "bf16" if cpu_has_bf16() else "fp32"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch so that the same seed gives the same numbers."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)

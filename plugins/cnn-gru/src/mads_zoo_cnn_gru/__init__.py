@@ -1,0 +1,1 @@
+"""The 1DCNNGRU architecture for mads-zoo (registered as ``1dcnngru``)."""

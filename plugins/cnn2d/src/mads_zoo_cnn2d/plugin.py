@@ -1,0 +1,46 @@
+"""Registers ``2dcnn``. Imported by every ``mads-zoo list``, so torch stays out of it."""
+
+from __future__ import annotations
+
+import mads_zoo
+from mads_zoo import space
+from mads_zoo.hookspecs import Register
+
+
+@mads_zoo.hookimpl
+def register_architectures(register: Register) -> None:
+    """Register 2DCNN with the seed's search space and its best configuration."""
+    register(
+        mads_zoo.Architecture(
+            name="2dcnn",
+            layout="2d",
+            build=mads_zoo.lazy("mads_zoo_cnn2d.model:build"),
+            defaults={
+                "hidden": 64,
+                "num_layers": 2,
+                "num_blocks": 1,
+                "dropout": 0.2,
+                "batch_size": 32,
+                "factor": 0.2,
+            },
+            search_space={
+                "batch_size": space.choice([16, 32, 48]),
+                "hidden": space.randint(62, 256),
+                "num_layers": space.choice([2, 3, 4]),
+                "num_blocks": space.randint(1, 7),
+                "dropout": space.uniform(0.1, 0.4),
+                "factor": space.uniform(0.1, 0.4),
+            },
+            presets={
+                "seed-best": {
+                    "batch_size": 16,
+                    "hidden": 128,
+                    "dropout": 0.3,
+                    "num_layers": 3,
+                    "num_blocks": 1,
+                    "factor": 0.2,
+                },
+            },
+            description="Seed 2DCNN on 16x12: conv blocks, ResNet blocks, MaxPool2d, dense head.",
+        )
+    )

@@ -1,0 +1,1 @@
+"""timm image models as mads-zoo "2d" architectures (``timm-resnet``, ``timm-mobilenet``, ...)."""

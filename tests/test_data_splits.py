@@ -1,0 +1,123 @@
+"""Splits: intra (stratified or the dataset's own files), inter (DS1/DS2), validation carve-out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mads_zoo.data import Beats, split_rows, to_layout
+from mads_zoo.data.records import DS1, DS2, PACED
+from mads_zoo.data.synthetic import make_beats
+from mads_zoo.errors import ConfigError, DataError, UnknownNameError
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return make_beats()
+
+
+def shares(y, rows):
+    return np.bincount(y[rows], minlength=5) / len(rows)
+
+
+def assert_partition(rows, n):
+    every = np.concatenate([rows.train, rows.val, rows.test])
+    assert len(every) == len(np.unique(every)), "folds overlap"
+    assert every.max() < n
+
+
+def test_synthetic_is_seeded_and_mitbih_like(synthetic):
+    again = make_beats()
+    assert np.array_equal(again.x, synthetic.x) and np.array_equal(again.record, synthetic.record)
+    assert not np.array_equal(make_beats(seed=1).x, synthetic.x)
+    assert synthetic.counts().tolist() == [4966, 152, 397, 44, 441]
+    assert all(symbol.startswith("synthetic-") for symbol in np.unique(synthetic.symbol))
+    means = [synthetic.x[synthetic.y == c].mean(axis=0) for c in range(5)]
+    assert min(np.abs(a - b).mean() for i, a in enumerate(means) for b in means[i + 1 :]) > 0.02
+
+
+def test_intra_is_stratified_80_20_with_validation_from_train(synthetic):
+    rows = split_rows(synthetic, "intra", seed=0)
+    assert_partition(rows, len(synthetic))
+    assert len(rows.train) + len(rows.val) + len(rows.test) == len(synthetic)
+    assert len(rows.test) / len(synthetic) == pytest.approx(0.2, abs=0.002)
+    assert len(rows.val) / (len(rows.train) + len(rows.val)) == pytest.approx(0.1, abs=0.002)
+    base = shares(synthetic.y, np.arange(len(synthetic)))
+    for fold in (rows.train, rows.val, rows.test):
+        assert np.abs(shares(synthetic.y, fold) - base).max() < 0.005
+
+
+def test_splits_are_deterministic_per_seed(synthetic):
+    a, b = split_rows(synthetic, "intra", seed=3), split_rows(synthetic, "intra", seed=3)
+    assert all(np.array_equal(getattr(a, f), getattr(b, f)) for f in ("train", "val", "test"))
+    c = split_rows(synthetic, "intra", seed=4)
+    assert not np.array_equal(a.test, c.test)
+
+
+def test_inter_trains_on_ds1_tests_on_ds2_and_leaves_paced_out(synthetic):
+    rows = split_rows(synthetic, "inter", seed=0)
+    assert_partition(rows, len(synthetic))
+    train_records = set(synthetic.record[rows.train])
+    val_records = set(synthetic.record[rows.val])
+    test_records = set(synthetic.record[rows.test])
+    assert set(DS1).isdisjoint(DS2)
+    assert train_records | val_records <= set(DS1)
+    assert test_records == set(DS2)
+    assert not (train_records | val_records | test_records) & set(PACED)
+    assert train_records.isdisjoint(val_records), "validation must be record-wise"
+    assert rows.val_strategy.startswith("record-wise")
+    for fold in (rows.train, rows.val):
+        assert set(synthetic.y[fold]) == set(range(5))
+
+
+def test_inter_falls_back_to_beat_wise_validation_when_records_cannot_keep_every_class():
+    x = np.random.default_rng(0).random((60, 187), dtype=np.float32)
+    y = np.array([0] * 50 + [1] * 10, dtype=np.int64)
+    record = np.array(["101"] * 25 + ["106"] * 25 + ["108"] * 10)
+    record[-5:] = "100"  # test records
+    beats = Beats(x=x, y=y, record=record)
+    rows = split_rows(beats, "inter", seed=0, val_fraction=0.2)
+    assert rows.val_strategy.startswith("stratified")
+    assert set(beats.y[rows.val]) == {0, 1} and set(beats.y[rows.train]) == {0, 1}
+
+
+def test_a_dataset_with_its_own_files_keeps_its_test_rows():
+    x = np.zeros((40, 187), dtype=np.float32)
+    y = np.arange(40, dtype=np.int64) % 5
+    fold = np.array(["train"] * 30 + ["test"] * 10)
+    rows = split_rows(Beats(x=x, y=y, fold=fold), "intra", seed=0)
+    assert rows.test.tolist() == list(range(30, 40))
+    assert set(rows.val) | set(rows.train) == set(range(30))
+    with_val = Beats(x=x, y=y, fold=np.array(["train"] * 25 + ["val"] * 5 + ["test"] * 10))
+    rows = split_rows(with_val, "intra")
+    assert rows.val.tolist() == list(range(25, 30)) and "own validation" in rows.val_strategy
+    with pytest.raises(DataError, match="no 'train' or no 'test' rows"):
+        split_rows(Beats(x=x, y=y, fold=np.array(["train"] * 40)), "intra")
+
+
+def test_inter_needs_record_ids():
+    beats = Beats(x=np.zeros((5, 187), np.float32), y=np.zeros(5, np.int64))
+    with pytest.raises(DataError, match=r"needs the MIT-BIH record id of every beat.*--split"):
+        split_rows(beats, "inter")
+
+
+def test_unknown_split_and_bad_fractions(synthetic):
+    with pytest.raises(UnknownNameError, match="unknown split 'intre'; did you mean 'intra'"):
+        split_rows(synthetic, "intre")
+    with pytest.raises(ConfigError, match="val_fraction"):
+        split_rows(synthetic, "intra", val_fraction=0.0)
+    with pytest.raises(ConfigError, match="test_fraction"):
+        split_rows(synthetic, "intra", test_fraction=0.9)
+
+
+def test_layouts():
+    x = np.random.default_rng(0).random((3, 187), dtype=np.float32)
+    one = to_layout(x, "1d")
+    assert one.shape == (3, 1, 187) and np.array_equal(one[:, 0], x)
+    two = to_layout(x, "2d")
+    assert two.shape == (3, 1, 16, 12) and two.dtype == np.float32
+    flat = two.reshape(3, 192)
+    assert np.array_equal(flat[:, :187], x) and not flat[:, 187:].any()
+    assert np.array_equal(two[1, 0, 1], x[1, 12:24]), "rows of 12 samples, in order"
+    with pytest.raises(UnknownNameError, match="unknown layout '3d'"):
+        to_layout(x, "3d")

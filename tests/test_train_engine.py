@@ -1,0 +1,124 @@
+"""The trainer and its metrics on small synthetic data (fast, no Ray, no real records)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from mads_zoo.errors import ConfigError
+from mads_zoo.testing import imbalanced_beats
+from mads_zoo.train.engine import Trainer, TrainSettings, evaluate, steps_per_epoch
+from mads_zoo.train.metrics import classification_metrics
+from mads_zoo.train.runtime import resolve_precision, seed_everything
+
+CLASSES = ("N", "S", "V", "F", "Q")
+
+
+def test_metrics_by_hand():
+    y_true = np.array([0, 0, 0, 0, 1, 1, 2, 2, 3, 4])
+    y_pred = np.array([0, 0, 0, 1, 1, 0, 2, 2, 3, 0])
+    m = classification_metrics(y_true, y_pred, CLASSES)
+    assert m["accuracy"] == pytest.approx(7 / 10)
+    assert m["recall"] == pytest.approx({"N": 0.75, "S": 0.5, "V": 1.0, "F": 1.0, "Q": 0.0})
+    assert m["precision"]["N"] == pytest.approx(3 / 5)
+    assert m["macro_recall"] == pytest.approx((0.75 + 0.5 + 1 + 1 + 0) / 5)
+    assert m["confusion"][4] == [1, 0, 0, 0, 0]
+    assert m["support"]["N"] == 4
+
+
+def test_metrics_leave_absent_classes_out_of_macro_averages():
+    m = classification_metrics(np.array([0, 0, 1]), np.array([0, 0, 1]), CLASSES)
+    assert m["macro_recall"] == 1.0 and m["recall"]["Q"] == 0.0
+
+
+def _data(seed=0, counts=None):
+    x, y = imbalanced_beats(seed, counts)
+    return torch.from_numpy(x).unsqueeze(1), torch.from_numpy(y)
+
+
+def _model():
+    return nn.Sequential(
+        nn.Conv1d(1, 8, 5, padding=2),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool1d(8),
+        nn.Flatten(),
+        nn.Linear(64, 5),
+    )
+
+
+def _fit(seed=0, **settings):
+    seed_everything(seed)
+    x, y = _data(seed)
+    xv, yv = _data(seed + 100)
+    model = _model()
+    options = {"epochs": 3, "batch_size": 32, "lr": 3e-3, "precision": "fp32", **settings}
+    s = TrainSettings(seed=seed, **options)
+    return model, Trainer(s).fit(model, x, y, xv, yv, class_names=CLASSES)
+
+
+def test_the_same_seed_gives_the_same_numbers():
+    _, first = _fit(seed=1)
+    _, second = _fit(seed=1)
+    assert first.history == second.history
+    assert first.best_metrics == second.best_metrics
+    assert first.best_metrics["accuracy"] > 0.5
+
+
+def test_the_budget_is_counted_on_the_unresampled_fold():
+    x, y = _data()
+    repeated_x, repeated_y = x.repeat(4, 1, 1), y.repeat(4)  # "oversampled" 4x
+    settings = TrainSettings(epochs=2, batch_size=50, precision="fp32", early_stopping=0)
+    result = Trainer(settings).fit(
+        _model(), repeated_x, repeated_y, x, y, class_names=CLASSES, n_train_original=len(x)
+    )
+    assert result.steps == 2 * steps_per_epoch(len(x), 50) == 2 * 12
+    capped = Trainer(TrainSettings(epochs=5, batch_size=50, max_steps=7, precision="fp32"))
+    assert capped.fit(_model(), x, y, x, y, class_names=CLASSES).steps == 7
+
+
+def test_a_diverging_run_ends_with_a_status_not_a_traceback():
+    class Explodes(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = _model()
+
+        def forward(self, x):
+            return self.inner(x) * float("inf")
+
+    x, y = _data()
+    result = Trainer(TrainSettings(epochs=2, precision="fp32")).fit(
+        Explodes(), x, y, x, y, class_names=CLASSES
+    )
+    assert result.status == "diverged" and "loss became nan" in result.message
+
+
+def test_early_stopping_and_best_weights_are_restored():
+    model, result = _fit(epochs=30, early_stopping=1, lr=3e-2)
+    assert result.status == "early-stopped" and result.epochs < 30
+    assert result.history[-1]["val_macro_recall"] <= result.best_metrics["macro_recall"]
+    x_val, y_val = _data(100)
+    restored = evaluate(model, x_val, y_val, CLASSES)
+    assert restored["macro_recall"] == result.best_metrics["macro_recall"]
+    assert result.best_epoch == max(result.history, key=lambda r: r["val_macro_recall"])["epoch"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "fragment"),
+    [
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"lr": -1}, "lr must be a positive number"),
+        ({"factor": 1.5}, "factor must be between 0 and 1"),
+        ({"optimizer": "sgd"}, "optimizer must be"),
+        ({"precision": "fp8"}, "precision must be one of"),
+    ],
+)
+def test_bad_settings_give_one_clear_error(settings, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        Trainer(TrainSettings(**settings))
+
+
+def test_auto_precision_is_bf16_on_cuda():
+    assert resolve_precision("auto", torch.device("cuda")) == "bf16"
+    assert resolve_precision("fp32", torch.device("cuda")) == "fp32"
