@@ -10,6 +10,7 @@ listing takes seconds. Point ``build`` at a lazy reference instead::
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mads_zoo.errors import SpecError
@@ -49,3 +50,28 @@ class LazyCallable:
 def lazy(target: str) -> LazyCallable:
     """Refer to ``"package.module:attribute"`` without importing it yet."""
     return LazyCallable(target)
+
+
+def lazy_exports(
+    package: str, homes: Mapping[str, str], namespace: dict[str, Any]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for a package whose public names live in submodules.
+
+    ``homes`` maps each public name to the submodule defining it; a name is imported on first
+    use and then cached in ``namespace`` (the package's ``globals()``), so importing the
+    package itself stays cheap (PEP 562)::
+
+        __getattr__, __dir__ = lazy_exports(__name__, {"Beats": "beats"}, globals())
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name not in homes:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{package}.{homes[name]}"), name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(homes))
+
+    return __getattr__, __dir__

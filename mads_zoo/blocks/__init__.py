@@ -22,11 +22,10 @@ used or a block is built, so plugin modules and ``mads-zoo list`` import it for 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mads_zoo.hookspecs import Register, hookimpl
-from mads_zoo.lazy import lazy
+from mads_zoo.lazy import lazy, lazy_exports
 from mads_zoo.specs import Block
 
 if TYPE_CHECKING:
@@ -96,13 +95,4 @@ def register_blocks(register: Register) -> None:
         register(Block(name, lazy(target), description))
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

@@ -69,7 +69,8 @@ def _show(entry: Entry) -> None:
     elif entry.kind == "samplers":
         console.print(f"built with seed 0: {spec.build(0)!r}")
     elif entry.kind == "blocks":
-        console.print(f"build{inspect.signature(spec.build)}")
+        build = spec.build.resolve() if hasattr(spec.build, "resolve") else spec.build
+        console.print(f"{getattr(build, '__name__', 'build')}{inspect.signature(build)}")
     elif entry.kind == "datasets":
         console.print(f"classes: {' '.join(spec.classes)}")
 

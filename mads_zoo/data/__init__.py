@@ -14,8 +14,9 @@ through the builtin plugin `mads_zoo.data.datasets`) loads neither numpy nor any
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mads_zoo.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from mads_zoo.data.beats import BEAT_LENGTH, Beats
@@ -50,13 +51,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'mads_zoo.data' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"mads_zoo.data.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
