@@ -96,8 +96,11 @@ def predict_beats(model: Any, layout: str, x: np.ndarray, classes: tuple[str, ..
 
     from mads_zoo.data.layout import to_layout
     from mads_zoo.train.engine import predict_logits
+    from mads_zoo.train.runtime import resolve_precision
 
-    logits = predict_logits(model, torch.from_numpy(to_layout(x, layout)), batch_size=4096)
+    precision = resolve_precision("auto", torch.device("cpu"))
+    x_model = torch.from_numpy(to_layout(x, layout))
+    logits = predict_logits(model, x_model, batch_size=4096, precision=precision)
     probabilities = torch.softmax(logits, dim=1).numpy()
     frame = pd.DataFrame({"class": np.asarray(classes)[probabilities.argmax(1)]})
     for i, name in enumerate(classes):

@@ -186,12 +186,12 @@ def _tuner(
     )
     run_config = tune.RunConfig(
         name="tune",
-        storage_path=str(path.resolve()),
+        storage_path=str(path.absolute()),
         verbose=0,
         callbacks=[_callback_class()(progress, combo)],
         failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
     )
-    experiment = path / "tune"
+    experiment = path.absolute() / "tune"
     if tune.Tuner.can_restore(str(experiment)):
         return tune.Tuner.restore(
             str(experiment), trainable=trainable, resume_unfinished=True, resume_errored=False
@@ -294,6 +294,7 @@ def run_combo(
 
     arch = get_registry().architecture(combo.architecture)
     progress.phase(f"{combo.key}: preparing folds")
+    prepare_started = time.perf_counter()
     folds = prepare_folds(
         request.dataset,
         request.split,
@@ -304,6 +305,7 @@ def run_combo(
         val_fraction=budget.val_fraction,
     )
     path = store.combo_dir(combo)
+    prepare_seconds = time.perf_counter() - prepare_started
     started = time.perf_counter()
     tuner = _tuner(combo, TrialData.from_folds(folds), budget, request.seed, path, progress)
     grid = tuner.fit()
@@ -322,10 +324,13 @@ def run_combo(
     else:
         best_row = max(finished, key=lambda r: r[METRIC])
         progress.phase(f"{combo.key}: retraining the best config on {budget.final_seeds} seed(s)")
+        final_started = time.perf_counter()
         result = _final_evaluation(combo, best_row["config"], folds, budget, request.seed)
+        result["final_seconds"] = time.perf_counter() - final_started
         result["best_trial"] = best_row["trial_id"]
         result["best_val"] = best_row[METRIC]
     result["tuning_seconds"] = tuning_seconds
+    result["prepare_seconds"] = prepare_seconds
     result["trials"] = len(rows)
     result["failed_trials"] = sum(r["status"] == "failed" for r in rows)
     store.save_final(combo, result)
@@ -355,7 +360,9 @@ def run_bench(
         val_fraction=budget.val_fraction,
     )
     results = []
+    started = time.perf_counter()
     with ray_session(store.root, request.address, available_cores()):
+        ray_seconds = time.perf_counter() - started
         for index, combo in enumerate(request.combos):
             done = store.load_final(combo)
             if done is None:
@@ -365,4 +372,12 @@ def run_bench(
             results.append(done)
             if on_combo is not None:
                 on_combo(done)
+    store.save_timing(
+        {
+            "wall_seconds": time.perf_counter() - started,
+            "ray_start_seconds": ray_seconds,
+            "cores": available_cores(),
+            "combos_run": sum(1 for r in results if "prepare_seconds" in r),
+        }
+    )
     return results

@@ -151,7 +151,7 @@ class RunStore:
     """Reads and writes one run folder."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+        self.root = Path(root).absolute()  # Ray and pyarrow need absolute paths
 
     def combo_dir(self, combo: Combo) -> Path:
         """The folder of one combo."""
@@ -174,6 +174,10 @@ class RunStore:
         if not path.is_file():
             raise MadsZooError(f"{self.root} is not a bench run folder (no run.json)")
         return json.loads(path.read_text())
+
+    def save_timing(self, timing: dict[str, Any]) -> None:
+        """Store the wall-clock timing of the latest (possibly resumed) invocation."""
+        write_json(self.root / "timing.json", timing)
 
     def save_trials(self, combo: Combo, rows: list[dict[str, Any]]) -> None:
         """Store a combo's trial rows."""
