@@ -141,9 +141,9 @@ def test_a_smoke_bench_runs_with_real_ray_and_resumes(tmp_path):
         "--budget",
         "smoke",
         "--out",
-        str(run),
+        "run",  # relative, as a user types it
     ]
-    result = run_cli(*args, env=env)
+    result = run_cli(*args, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "leaderboard" in result.stdout
 
@@ -165,6 +165,8 @@ def test_a_smoke_bench_runs_with_real_ray_and_resumes(tmp_path):
     assert "2dcnn" in leaderboard and "Failed trials" in leaderboard and "boom-net" in leaderboard
     for png in ("per-class-recall.png", "best-so-far.png", "confusion-2dcnn--none.png"):
         assert (run / "plots" / png).stat().st_size > 5_000
+    timing = json.loads((run / "timing.json").read_text())
+    assert timing["wall_seconds"] > timing["ray_start_seconds"] > 0
     environment = json.loads((run / "environment.json").read_text())
     assert environment["budget"]["name"] == "smoke" and environment["torch"]
 
@@ -184,7 +186,7 @@ def test_a_smoke_bench_runs_with_real_ray_and_resumes(tmp_path):
     assert retrain.returncode == 0, retrain.stderr
 
     before = {p: p.stat().st_mtime_ns for p in run.glob("combos/*/final.json")}
-    resumed = run_cli("bench", "--resume", str(run), env=env)
+    resumed = run_cli("bench", "--resume", "run", env=env, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert {p: p.stat().st_mtime_ns for p in run.glob("combos/*/final.json")} == before
     assert len(pd.read_parquet(run / "trials.parquet")) == len(trials)
