@@ -235,6 +235,7 @@ def _final_evaluation(
     """Retrain ``best`` with ``budget.final_seeds`` seeds; evaluate each once on the test fold."""
     import numpy as np
 
+    from mads_zoo.models import count_parameters
     from mads_zoo.train.engine import evaluate
     from mads_zoo.train.runtime import configure_threads
 
@@ -257,7 +258,7 @@ def _final_evaluation(
                 "train_seconds": time.perf_counter() - started,
                 "val": {k: v for k, v in fit.best_metrics.items() if k != "confusion"},
                 "test": metrics,
-                "params": sum(p.numel() for p in model.parameters()),
+                "params": count_parameters(model),
             }
         )
     keys = ("accuracy", "macro_recall", "macro_precision", "macro_f1")
