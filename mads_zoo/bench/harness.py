@@ -167,6 +167,13 @@ def _callback_class() -> type:
     return ProgressCallback
 
 
+def _defaults_point(arch: Any) -> list[dict[str, Any]] | None:
+    """The architecture's defaults as the first trial, when they cover its search space."""
+    if not set(arch.search_space) <= set(arch.defaults):
+        return None
+    return [{key: arch.defaults[key] for key in arch.search_space}]
+
+
 def _tuner(
     combo: Combo, data: TrialData, budget: Budget, seed: int, path: Path, progress: Progress
 ) -> Any:
@@ -201,6 +208,7 @@ def _tuner(
         HyperOptSearch(
             metric=METRIC,
             mode="max",
+            points_to_evaluate=_defaults_point(arch),
             n_initial_points=budget.n_initial_points,
             random_state_seed=budget.searcher_seed,
         )
@@ -314,22 +322,27 @@ def run_combo(
     store.save_trials(combo, rows)
     tuning_seconds = time.perf_counter() - started
     finished = [r for r in rows if r["status"] != "failed" and r.get(METRIC) is not None]
-    if not finished:
+    best_row = max(finished, key=lambda r: r[METRIC]) if finished else None
+    if best_row is None and all(r["status"] == "failed" for r in rows):
+        errors = sorted({r["error"] for r in rows if r["error"]})
         result = {
             "combo": combo.key,
             "architecture": combo.architecture,
             "sampler": combo.sampler,
             "failed": True,
-            "error": "; ".join(sorted({r["error"] for r in rows if r["error"]}))[:500],
+            "error": "; ".join(errors)[:500] or "every trial failed",
         }
     else:
-        best_row = max(finished, key=lambda r: r[METRIC])
+        # no trial scored within the budget's wall-clock guard: retrain at the defaults
+        best = best_row["config"] if best_row else {}
         progress.phase(f"{combo.key}: retraining the best config on {budget.final_seeds} seed(s)")
         final_started = time.perf_counter()
-        result = _final_evaluation(combo, best_row["config"], folds, budget, request.seed)
+        result = _final_evaluation(combo, best, folds, budget, request.seed)
         result["final_seconds"] = time.perf_counter() - final_started
-        result["best_trial"] = best_row["trial_id"]
-        result["best_val"] = best_row[METRIC]
+        result["best_trial"] = best_row["trial_id"] if best_row else None
+        result["best_val"] = best_row[METRIC] if best_row else None
+        if best_row is None:
+            result["note"] = "no trial finished within the budget; retrained at the defaults"
     result["tuning_seconds"] = tuning_seconds
     result["prepare_seconds"] = prepare_seconds
     result["trials"] = len(rows)

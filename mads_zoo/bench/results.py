@@ -71,7 +71,11 @@ def config_toml(combo: Combo, config: dict[str, Any], metrics: dict[str, Any]) -
         *(f"{key} = {toml_value(config[key])}" for key in sorted(config)),
         "",
         "[metrics]",
-        *(f"{key} = {toml_value(value)}" for key, value in sorted(metrics.items())),
+        *(
+            f"{key} = {toml_value(value)}"
+            for key, value in sorted(metrics.items())
+            if value is not None
+        ),
     ]
     return "\n".join(lines) + "\n"
 
