@@ -42,6 +42,7 @@ def leaderboard_rows(finals: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "tuning s": f"{f['tuning_seconds']:.0f}",
                 "train s": f"{f['train_seconds']:.0f}",
                 "trials (failed)": f"{f['trials']} ({f['failed_trials']})",
+                "final config": "defaults (no trial scored)" if f.get("note") else "best trial",
             }
         )
     for f in finals:
