@@ -43,22 +43,32 @@ def main() -> None:
     final_train = sum(f.get("final_seconds", 0) for f in finals)
     prepare = sum(f.get("prepare_seconds", 0) for f in finals)
     tuning = sum(f.get("tuning_seconds", 0) for f in finals)
+    # trials the wall-clock guard stopped before their first report trained (and were
+    # billed) for up to the guard; Ray reports no time for them, so bound it by the guard
+    tuning_by_combo = {f["combo"]: f.get("tuning_seconds", 0) for f in finals}
+    guard = budget["combo_time_limit_s"] or float("inf")
+    unreported = [t for t in trials if not t["epochs"] and t["status"] != "failed"]
+    unreported_train = (
+        sum(min(guard, tuning_by_combo.get(t["combo"], 0)) for t in unreported) / concurrency
+    )
     started = time.perf_counter()
     render_report(store)
     report = time.perf_counter() - started
     total = wall + report
-    overhead = total - trial_train - final_train
+    overhead = total - trial_train - unreported_train - final_train
     print(
         f"run {args.run_dir}: {len(finals)} combos, {len(trials)} trials, "
         f"{concurrency} trials at once"
     )
     print(f"wall time (bench + report)      {total:8.1f} s")
     print(f"  training in trials (/{concurrency})     {trial_train:8.1f} s")
+    print(f"  trials stopped before a report ({len(unreported)}) <= {unreported_train:8.1f} s")
     print(f"  final retraining + test       {final_train:8.1f} s")
     print(f"overhead                        {overhead:8.1f} s = {100 * overhead / total:.1f}%")
     print(f"  Ray start                     {timing['ray_start_seconds']:8.1f} s")
     print(f"  data preparation              {prepare:8.1f} s")
-    print(f"  Ray trial start/scheduling    {tuning - trial_train:8.1f} s")
+    scheduling = tuning - trial_train - unreported_train
+    print(f"  Ray trial start/scheduling    {scheduling:8.1f} s")
     print(f"  report rendering              {report:8.1f} s")
     print("second bench on the same data (warm cache), prepare_folds per sampler:")
     layouts = {get_registry().architecture(c.architecture).layout for c in combos}
