@@ -41,7 +41,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     exe = Path(sys.executable).with_name("mads-zoo")
     full_env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
     return subprocess.run(
-        [str(exe), *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300
+        [str(exe), *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=900
     )
 
 
