@@ -333,7 +333,7 @@ def run_combo(
             "error": "; ".join(errors)[:500] or "every trial failed",
         }
     else:
-        # no trial scored within the budget's wall-clock guard: retrain at the defaults
+        # the best trial's config, or the defaults ({}) when no trial scored within the guard
         best = best_row["config"] if best_row else {}
         progress.phase(f"{combo.key}: retraining the best config on {budget.final_seeds} seed(s)")
         final_started = time.perf_counter()
