@@ -89,18 +89,22 @@ def read_input_beats(path: Path) -> InputBeats:
     return _beats_from_record(path)
 
 
-def predict_beats(model: Any, layout: str, x: np.ndarray, classes: tuple[str, ...]) -> Any:
-    """A table (pandas DataFrame) of predicted class and per-class probabilities."""
+def predict_beats(
+    model: Any, layout: str, x: np.ndarray, classes: tuple[str, ...], precision: str = "fp32"
+) -> Any:
+    """A table (pandas DataFrame) of predicted class and per-class probabilities.
+
+    ``precision`` is the checkpoint's inference precision
+    (:meth:`mads_zoo.train.checkpoint.Checkpoint.inference_precision`).
+    """
     import pandas as pd
     import torch
 
     from mads_zoo.data.layout import to_layout
     from mads_zoo.train.engine import predict_logits
-    from mads_zoo.train.runtime import resolve_precision
 
-    precision = resolve_precision("auto", torch.device("cpu"))
     x_model = torch.from_numpy(to_layout(x, layout))
-    logits = predict_logits(model, x_model, batch_size=4096, precision=precision)
+    logits = predict_logits(model, x_model, precision=precision)
     probabilities = torch.softmax(logits, dim=1).numpy()
     frame = pd.DataFrame({"class": np.asarray(classes)[probabilities.argmax(1)]})
     for i, name in enumerate(classes):

@@ -22,8 +22,38 @@ from mads_zoo.space import Space
 #: "2d" the same beat zero-padded to 192 and reshaped to 16 x 12.
 LAYOUTS: Mapping[str, tuple[int, ...]] = MappingProxyType({"1d": (1, 187), "2d": (1, 16, 12)})
 
-#: Config keys the engine consumes itself; they never reach an architecture's ``build``.
-ENGINE_KEYS: frozenset[str] = frozenset({"batch_size", "lr", "weight_decay", "factor", "patience"})
+#: Config keys the engine consumes itself (the training recipe, ``docs/engine.md``); they
+#: never reach an architecture's ``build``.
+ENGINE_KEYS: frozenset[str] = frozenset(
+    {
+        "batch_size",
+        "lr",
+        "weight_decay",
+        "factor",
+        "patience",
+        "optimizer",
+        "schedule",
+        "warmup",
+        "momentum",
+        "label_smoothing",
+        "grad_clip",
+        "epochs",
+    }
+)
+
+#: The seed report's own optimizer settings (Adam at 1e-3, ReduceLROnPlateau, 30 epochs); the
+#: ``seed-best`` presets carry them so that they reproduce the seed's recipe, not the engine's.
+SEED_RECIPE: Mapping[str, Any] = MappingProxyType(
+    {
+        "optimizer": "adam",
+        "schedule": "plateau",
+        "lr": 1e-3,
+        "weight_decay": 0.0,
+        "factor": 0.2,
+        "patience": 2,
+        "epochs": 30,
+    }
+)
 
 #: The five AAMI heartbeat classes, in label order.
 AAMI_CLASSES: tuple[str, ...] = ("N", "S", "V", "F", "Q")

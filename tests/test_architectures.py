@@ -21,6 +21,8 @@ from mads_zoo.config import resolve_config
 from mads_zoo.errors import PluginError
 from mads_zoo.models import build_model, count_parameters
 from mads_zoo.registry import ENV_ALLOWED, load_registry
+from mads_zoo.space import LogUniform
+from mads_zoo.specs import SEED_RECIPE
 from mads_zoo.testing import check_architecture
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -116,12 +118,16 @@ def test_info_shows_parameter_counts_at_defaults_and_every_preset(name):
     assert all(count.replace(",", "").isdigit() for count in counts.values()), counts
 
 
-def test_engine_keys_are_tuned_but_never_reach_build():
+def test_the_recipe_is_tuned_where_it_matters_and_seed_presets_keep_the_seed_recipe():
     for arch in ARCHITECTURES.values():
-        assert {"batch_size", "factor"} <= set(arch.defaults) & set(arch.search_space)
-    for preset in ("seed-best",):
-        for name in ("1dcnngru", "2dcnn"):
-            assert {"batch_size", "factor"} <= set(ARCHITECTURES[name].presets[preset])
+        assert {"batch_size", "lr", "epochs"} <= set(arch.defaults)
+        assert {"batch_size", "lr"} <= set(arch.search_space)
+        assert isinstance(arch.search_space["lr"], LogUniform)
+        # the default schedule is one-cycle: the plateau factor cannot change anything there
+        assert "factor" not in arch.search_space and "patience" not in arch.search_space
+    for name in ("1dcnngru", "2dcnn"):
+        preset = ARCHITECTURES[name].presets["seed-best"]
+        assert {k: preset[k] for k in SEED_RECIPE} == dict(SEED_RECIPE)
 
 
 # --- shapes -----------------------------------------------------------------------------------
@@ -252,7 +258,7 @@ def _gru_params(c_in, hidden, layers):
 
 
 def test_1dcnngru_seed_best_is_the_seed_table():
-    # batch 32, hidden 64, dropout 0.4, num_layers 2, num_blocks 5, factor 0.2, gru_hidden 256
+    # batch 32, hidden 64, dropout 0.4, num_layers 2, num_blocks 5, gru_hidden 256
     model = _build("1dcnngru", preset="seed-best")
     stem, *stages = model.features
     assert isinstance(stem, ConvBlock1d) and stem.conv.in_channels == 1

@@ -59,6 +59,13 @@ def test_train_saves_checkpoint_and_metrics_and_is_deterministic(trained):
     assert a["data"]["train_size"] == 78_797 and a["data"]["train_size_resampled"] > 300_000
     assert a["validation"]["n"] == 8_755
     assert (first / "model.pt").is_file()
+    # the engine's recipe at 2dcnn's defaults; --epochs wins over the config's 3
+    recipe = {k: a["settings"][k] for k in ("optimizer", "schedule", "batch_size", "epochs")}
+    assert recipe == {"optimizer": "adamw", "schedule": "onecycle", "batch_size": 256, "epochs": 1}
+    from mads_zoo.train.checkpoint import load_checkpoint
+
+    checkpoint = load_checkpoint(first / "model.pt")
+    assert checkpoint.training["precision"] == "fp32" == checkpoint.inference_precision()
 
 
 @pytest.mark.slow
@@ -112,4 +119,4 @@ def test_bad_input_gives_one_line(tmp_path):
     bad_key = run_cli("train", "2dcnn", "--set", "hiden=3")
     assert bad_key.returncode == 1 and "did you mean 'hidden'" in bad_key.stderr
     bad_value = run_cli("train", "2dcnn", "--set", "factor=2", "--dataset", "synthetic")
-    assert bad_value.returncode == 1 and "factor must be between 0 and 1" in bad_value.stderr
+    assert bad_value.returncode == 1 and "factor must be a number in (0, 1)" in bad_value.stderr

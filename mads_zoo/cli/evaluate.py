@@ -46,7 +46,7 @@ def evaluate_command(
         data_dir=data_dir,
     )
     fold = folds.final_test() if split == "test" else folds.val
-    metrics = evaluate(model, fold.x, fold.y, ckpt.classes)
+    metrics = evaluate(model, fold.x, fold.y, ckpt.classes, precision=ckpt.inference_precision())
     title = f"{ckpt.architecture} ({data['sampler']}) on {data['dataset']}/{data['split']} {split}"
     console.print(per_class_table(metrics, title))
     console.print(confusion_table(metrics["confusion"], ckpt.classes))
@@ -78,7 +78,8 @@ def predict_command(
     arch, model = model_from_checkpoint(ckpt)
     beats = read_input_beats(source)
     started = time.perf_counter()
-    table = predict_beats(model, arch.layout, beats.x, ckpt.classes)
+    precision = ckpt.inference_precision()
+    table = predict_beats(model, arch.layout, beats.x, ckpt.classes, precision)
     seconds = time.perf_counter() - started
     for position, (name, column) in enumerate(beats.columns.items()):
         table.insert(position, name, column)

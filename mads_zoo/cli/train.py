@@ -54,7 +54,10 @@ def train_command(
     split: Annotated[
         str | None, typer.Option(help="intra (by beat) or inter (by patient).")
     ] = None,
-    epochs: Annotated[int, typer.Option(min=1, help="Epochs of the un-resampled fold.")] = 30,
+    epochs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Epochs of the un-resampled fold (default: the config's)."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seeds split, sampler, init and order.")] = 0,
     precision: Annotated[str, typer.Option(help="fp32, bf16 or auto.")] = "auto",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
@@ -67,6 +70,9 @@ def train_command(
     ] = None,
 ) -> None:
     """Train one architecture; save its checkpoint (model.pt) and metrics.json.
+
+    The recipe (optimizer, schedule, lr, batch size, epochs) comes from the architecture's
+    defaults; change it with --set (e.g. --set schedule=plateau --set lr=1e-3).
 
     Example: [cyan]mads-zoo train 2dcnn --sampler smote --epochs 3[/]
     """
@@ -85,17 +91,17 @@ def train_command(
         highlight=False,
     )
     progress = Progress(
-        TextColumn("[bold]{task.fields[epoch]}/" + str(request.epochs) + " epochs"),
+        TextColumn("[bold]epoch {task.fields[epoch]}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} steps"),
         TextColumn("loss {task.fields[loss]}"),
-        TextColumn("val macro recall {task.fields[recall]}"),
+        TextColumn("val macro F1 {task.fields[f1]}"),
         TextColumn("lr {task.fields[lr]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
     )
-    task = progress.add_task("train", total=None, epoch=0, loss="-", recall="-", lr="-")
+    task = progress.add_task("train", total=None, epoch=0, loss="-", f1="-", lr="-")
 
     def on_step(step: int, total: int) -> None:
         progress.update(task, completed=step, total=total)
@@ -105,13 +111,14 @@ def train_command(
             task,
             epoch=record["epoch"],
             loss=f"{record['train_loss']:.4f}",
-            recall=f"{record['val_macro_recall']:.4f}",
+            f1=f"{record['val_macro_f1']:.4f}",
             lr=f"{record['lr']:.1e}",
         )
         progress.console.print(
             f"epoch {record['epoch']:>3}  loss {record['train_loss']:.4f}  "
-            f"val acc {record['val_accuracy']:.4f}  val macro recall "
-            f"{record['val_macro_recall']:.4f}  lr {record['lr']:.1e}",
+            f"val acc {record['val_accuracy']:.4f}  macro F1 {record['val_macro_f1']:.4f}  "
+            f"macro recall {record['val_macro_recall']:.4f}  lr {record['lr']:.1e}  "
+            f"({record['train_seconds']:.0f} s training)",
             highlight=False,
         )
 

@@ -44,6 +44,13 @@ class Checkpoint:
     metrics: dict[str, Any]
     versions: dict[str, str]
     classes: tuple[str, ...]
+    training: dict[str, Any]
+
+    def inference_precision(self) -> str:
+        """The precision to run this model in on the CPU: bf16 only if it trained in bf16."""
+        from mads_zoo.train.runtime import inference_precision
+
+        return inference_precision(self.training.get("precision"), torch.device("cpu"))
 
 
 def save_checkpoint(
@@ -55,8 +62,12 @@ def save_checkpoint(
     data: dict[str, Any],
     metrics: dict[str, Any],
     classes: tuple[str, ...],
+    training: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``model``'s weights and metadata to ``path`` atomically; return ``path``."""
+    """Write ``model``'s weights and metadata to ``path`` atomically; return ``path``.
+
+    ``training`` records how the model was trained (its precision decides inference's).
+    """
     payload = {
         "format": FORMAT,
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
@@ -65,6 +76,7 @@ def save_checkpoint(
         "data": dict(data),
         "metrics": dict(metrics),
         "classes": list(classes),
+        "training": dict(training or {}),
         "versions": package_versions(),
     }
     path = Path(path)
@@ -93,6 +105,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
         metrics=payload["metrics"],
         versions=payload["versions"],
         classes=tuple(payload["classes"]),
+        training=dict(payload.get("training", {})),
     )
 
 

@@ -87,7 +87,7 @@ class TrainRequest:
     dataset: str = "mitbih"
     split: str = "intra"
     seed: int = 0
-    epochs: int = 30
+    epochs: int | None = None
     precision: str = "auto"
     device: str = "auto"
     max_steps: int | None = None
@@ -157,6 +157,7 @@ def run_training(
         data=data_key,
         metrics={k: v for k, v in fit.best_metrics.items() if k != "confusion"},
         classes=folds.classes,
+        training={"precision": fit.precision, "steps": fit.steps, "seed": request.seed},
     )
     metrics_file = out_dir / "metrics.json"
     metrics_file.write_text(

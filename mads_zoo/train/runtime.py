@@ -66,6 +66,16 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "bf16" if cpu_has_bf16() else "fp32"
 
 
+def inference_precision(training_precision: str | None, device: torch.device) -> str:
+    """bf16 for a model trained under bf16 autocast where ``device`` runs it natively, else fp32.
+
+    A model trained in fp32 (or of unknown training precision) is run in fp32.
+    """
+    if training_precision == "bf16" and resolve_precision("auto", device) == "bf16":
+        return "bf16"
+    return "fp32"
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch so that the same seed gives the same numbers."""
     random.seed(seed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mads_zoo
 from mads_zoo import space
 from mads_zoo.hookspecs import Register
+from mads_zoo.specs import SEED_RECIPE
 
 
 @mads_zoo.hookimpl
@@ -20,16 +21,17 @@ def register_architectures(register: Register) -> None:
                 "num_layers": 2,
                 "num_blocks": 1,
                 "dropout": 0.2,
-                "batch_size": 32,
-                "factor": 0.2,
+                "batch_size": 256,
+                "lr": 3e-3,
+                "epochs": 3,
             },
             search_space={
-                "batch_size": space.choice([16, 32, 48]),
+                "batch_size": space.choice([64, 128, 256, 512]),
+                "lr": space.loguniform(3e-4, 1e-2),
                 "hidden": space.randint(62, 256),
                 "num_layers": space.choice([2, 3, 4]),
                 "num_blocks": space.randint(1, 7),
                 "dropout": space.uniform(0.1, 0.4),
-                "factor": space.uniform(0.1, 0.4),
             },
             presets={
                 "seed-best": {
@@ -38,7 +40,7 @@ def register_architectures(register: Register) -> None:
                     "dropout": 0.3,
                     "num_layers": 3,
                     "num_blocks": 1,
-                    "factor": 0.2,
+                    **SEED_RECIPE,
                 },
             },
             description="Seed 2DCNN on 16x12: conv blocks, ResNet blocks, MaxPool2d, dense head.",

@@ -34,10 +34,10 @@ MODELS: tuple[tuple[str, dict[str, Any], str], ...] = (
 )
 
 SEARCH_SPACE = {
-    "batch_size": space.choice([16, 32, 48, 64]),
+    "batch_size": space.choice([64, 128, 256]),
+    "lr": space.loguniform(3e-4, 1e-2),
     "drop_rate": space.uniform(0.0, 0.4),
     "drop_path_rate": space.uniform(0.0, 0.2),
-    "factor": space.uniform(0.1, 0.4),
 }
 
 
@@ -54,8 +54,9 @@ def register_architectures(register: Register) -> None:
                     **fit,
                     "drop_rate": 0.2,
                     "drop_path_rate": 0.05,
-                    "batch_size": 32,
-                    "factor": 0.2,
+                    "batch_size": 128,
+                    "lr": 2e-3,
+                    "epochs": 4,
                 },
                 search_space=SEARCH_SPACE,
                 description=description,
