@@ -15,6 +15,7 @@ Reproduce (about 50 minutes on 2 cores, run alone: parallel work distorts every 
 
     .venv/bin/python benchmarks/time_to_accuracy.py --out runs/time_to_accuracy.json
     .venv/bin/python benchmarks/time_to_accuracy.py --archs 2dcnn --seeds 0 1 2 --recipes new
+    .venv/bin/python benchmarks/time_to_accuracy.py --report a.json b.json --plot curves.png
 """
 
 from __future__ import annotations
@@ -130,7 +131,11 @@ def table(results: list[dict[str, Any]]) -> str:
     for r in results:
         if r["recipe"] != "new":
             continue
-        old = next((o for o in results if o["recipe"] == "today" and o["arch"] == r["arch"]), None)
+        same = (r["arch"], r["seed"])
+        old = next(
+            (o for o in results if o["recipe"] == "today" and (o["arch"], o["seed"]) == same),
+            None,
+        )
         if old is None:
             continue
         parts = []
@@ -144,6 +149,42 @@ def table(results: list[dict[str, Any]]) -> str:
                 parts.append(f"to {t}: not reached by the new recipe")
         ratios.append(f"- {r['arch']} (seed {r['seed']}): " + "; ".join(parts))
     return "\n".join([*lines, "", *ratios])
+
+
+def plot(results: list[dict[str, Any]], path: Path) -> Path:
+    """Validation accuracy against training seconds, one panel per architecture."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    archs = list(dict.fromkeys(r["arch"] for r in results))
+    fig, axes = plt.subplots(1, len(archs), figsize=(4.2 * len(archs), 3.6), dpi=110)
+    for ax, arch in zip(list(axes) if len(archs) > 1 else [axes], archs, strict=True):
+        for r in (r for r in results if r["arch"] == arch):
+            seconds = [c["train_seconds"] for c in r["curve"]]
+            accuracy = [c["val_accuracy"] for c in r["curve"]]
+            style = "-" if r["recipe"] == "new" else "--"
+            ax.plot(
+                seconds,
+                accuracy,
+                style,
+                marker="o",
+                ms=3,
+                label=f"{r['recipe']} (seed {r['seed']})",
+            )
+        for threshold in THRESHOLDS:
+            ax.axhline(threshold, color="grey", lw=0.6, ls=":")
+        ax.set_ylim(0.955, 0.992)
+        ax.set_title(arch, fontsize=10)
+        ax.set_xlabel("training seconds (2 cores)")
+        ax.set_ylabel("validation accuracy")
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def main() -> None:
@@ -164,7 +205,21 @@ def main() -> None:
         help="config keys over the defaults, for both recipes (e.g. gru_norm=true)",
     )
     parser.add_argument("--out", type=Path, help="also write the results as JSON here")
+    parser.add_argument(
+        "--report",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="train nothing: print the table of earlier --out files (and --plot them)",
+    )
+    parser.add_argument("--plot", type=Path, help="save the validation curves as a PNG here")
     args = parser.parse_args()
+    if args.report:
+        results = [r for path in args.report for r in json.loads(path.read_text())]
+        print(table(results))
+        if args.plot:
+            print(f"saved {plot(results, args.plot)}")
+        return
     threads = configure_threads()
     print(f"torch {torch.__version__}, {threads} threads, intra split, sampler none", flush=True)
     registry = get_registry()
@@ -186,6 +241,8 @@ def main() -> None:
                     args.out.write_text(json.dumps(results, indent=2))
     print(f"\n{time.perf_counter() - started:.0f} s in all\n")
     print(table(results))
+    if args.plot:
+        print(f"saved {plot(results, args.plot)}")
 
 
 if __name__ == "__main__":

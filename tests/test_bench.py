@@ -14,6 +14,7 @@ from mads_zoo.bench.harness import select_combos
 from mads_zoo.bench.report import leaderboard_rows
 from mads_zoo.bench.results import Combo, config_toml
 from mads_zoo.bench.search import tune_space
+from mads_zoo.bench.trial import engine_settings
 from mads_zoo.errors import ConfigError, UnknownNameError
 from mads_zoo.train.run import read_config_file
 
@@ -54,6 +55,16 @@ def test_budget_presets_and_overrides():
         get_budget("smoke", {"grace_period": 5})
     with pytest.raises(UnknownNameError, match="did you mean 'quick'"):
         get_budget("quik")
+
+
+def test_a_budget_epoch_is_the_same_beats_whatever_the_batch_size():
+    budget = get_budget("quick").to_dict()
+    for batch in (64, 128, 256):
+        trial = engine_settings({"batch_size": batch}, budget, seed=0, final=False)
+        assert trial.epoch_steps * batch == budget["epoch_beats"] == 2_560
+        assert trial.schedule == "onecycle" and trial.epochs == budget["max_epochs"]
+    full = engine_settings({"batch_size": 64}, get_budget("full").to_dict(), seed=0, final=True)
+    assert full.epoch_steps is None  # one pass over the un-resampled training fold
 
 
 def test_search_spaces_translate_to_ray_tune():

@@ -24,8 +24,9 @@ class Budget:
         trials: HyperOpt samples per combo.
         n_initial_points: Random trials before HyperOpt's TPE model takes over.
         searcher_seed: HyperOpt's seed, the same for every combo.
-        epoch_steps: Optimizer steps between two validation reports (an "epoch" for ASHA);
-            ``0`` means a full pass over the un-resampled training fold.
+        epoch_beats: Training beats between two validation reports (an "epoch" for ASHA),
+            the same for every combo whatever its batch size; ``0`` means a full pass over
+            the un-resampled training fold.
         max_epochs: Reports per trial at most (ASHA's ``max_t``).
         grace_period: Epochs every trial gets before ASHA may stop it.
         reduction_factor: ASHA's reduction factor.
@@ -42,7 +43,7 @@ class Budget:
     trials: int
     n_initial_points: int
     searcher_seed: int
-    epoch_steps: int
+    epoch_beats: int
     max_epochs: int
     grace_period: int
     reduction_factor: int
@@ -96,7 +97,7 @@ PRESETS: dict[str, Budget] = {
         trials=2,
         n_initial_points=2,
         searcher_seed=0,
-        epoch_steps=5,
+        epoch_beats=160,
         max_epochs=2,
         grace_period=1,
         reduction_factor=2,
@@ -111,7 +112,7 @@ PRESETS: dict[str, Budget] = {
         trials=2,
         n_initial_points=2,
         searcher_seed=0,
-        epoch_steps=80,
+        epoch_beats=2_560,
         max_epochs=2,
         grace_period=1,
         reduction_factor=2,
@@ -127,7 +128,7 @@ PRESETS: dict[str, Budget] = {
         trials=20,
         n_initial_points=5,
         searcher_seed=0,
-        epoch_steps=0,
+        epoch_beats=0,
         max_epochs=40,
         grace_period=5,
         reduction_factor=2,

@@ -7,7 +7,8 @@ re-resampling them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -50,17 +51,24 @@ class TrialData:
 def engine_settings(
     engine_keys: dict[str, Any], budget: dict[str, Any], *, seed: int, final: bool
 ) -> Any:
-    """The trainer settings a trial (or a final retraining) runs with under ``budget``."""
+    """The trainer settings a trial (or a final retraining) runs with under ``budget``.
+
+    An "epoch" of the budget is ``epoch_beats`` training beats, so every config sees the same
+    beats per report whatever its batch size.
+    """
     from mads_zoo.train.engine import TrainSettings
 
-    return TrainSettings.from_config(
+    settings = TrainSettings.from_config(
         engine_keys,
         epochs=budget["final_epochs"] if final else budget["max_epochs"],
-        epoch_steps=budget["epoch_steps"] or None,
         early_stopping=budget["early_stopping"],
         seed=seed,
         precision=budget["precision"],
     )
+    if budget["epoch_beats"]:
+        steps = max(1, math.ceil(budget["epoch_beats"] / settings.batch_size))
+        settings = replace(settings, epoch_steps=steps)
+    return settings
 
 
 def train_config(

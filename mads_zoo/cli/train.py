@@ -58,6 +58,10 @@ def train_command(
         int | None,
         typer.Option(min=1, help="Epochs of the un-resampled fold (default: the config's)."),
     ] = None,
+    beats: Annotated[
+        int | None,
+        typer.Option(min=1, help="Run length in training beats instead of epochs."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seeds split, sampler, init and order.")] = 0,
     precision: Annotated[str, typer.Option(help="fp32, bf16 or auto.")] = "auto",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
@@ -81,7 +85,8 @@ def train_command(
 
     options = {"sampler": sampler, "preset": preset, "dataset": dataset, "split": split}
     request = _request(architecture, config, options, set_values or [])
-    request.epochs, request.seed, request.precision = epochs, seed, precision
+    request.epochs, request.beats, request.seed = epochs, beats, seed
+    request.precision = precision
     request.device, request.max_steps, request.data_dir = device, max_steps, data_dir
     out = out or Path("runs") / "train" / f"{architecture}-{request.sampler}-seed{seed}"
     threads = configure_threads()

@@ -88,6 +88,7 @@ class TrainRequest:
     split: str = "intra"
     seed: int = 0
     epochs: int | None = None
+    beats: int | None = None
     precision: str = "auto"
     device: str = "auto"
     max_steps: int | None = None
@@ -124,6 +125,7 @@ def run_training(
     settings = TrainSettings.from_config(
         engine,
         epochs=request.epochs,
+        beats=request.beats,
         seed=request.seed,
         precision=request.precision,
         device=request.device,
