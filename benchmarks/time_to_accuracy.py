@@ -33,7 +33,8 @@ from mads_zoo.config import parse_overrides, resolve_config, split_engine_keys
 from mads_zoo.data import prepare_folds
 from mads_zoo.models import build_model
 from mads_zoo.registry import get_registry
-from mads_zoo.train.engine import Trainer, TrainSettings, evaluate
+from mads_zoo.train.engine import TrainSettings, evaluate
+from mads_zoo.train.run import fit_on_folds
 from mads_zoo.train.runtime import configure_threads, seed_everything
 
 THRESHOLDS = (0.98, 0.985)
@@ -80,18 +81,9 @@ def run(
         )
 
     seed_everything(seed)
-    fit = Trainer(settings).fit(
-        model,
-        folds.train.x,
-        folds.train.y,
-        folds.val.x,
-        folds.val.y,
-        class_names=folds.classes,
-        n_train_original=folds.train_size_before,
-        on_epoch=on_epoch,
-    )
+    fit = fit_on_folds(model, folds, settings, on_epoch)
     test = folds.final_test()
-    metrics = evaluate(model, test.x, test.y, folds.classes, precision=Trainer(settings).precision)
+    metrics = evaluate(model, test.x, test.y, folds.classes, precision=fit.precision)
     return {
         "arch": arch_name,
         "recipe": recipe,

@@ -38,7 +38,21 @@ def fit_architecture(
     """Build ``arch`` with ``config`` (seeded) and train it on ``folds``' train/val folds."""
     seed_everything(settings.seed)
     model = build_model(arch, config, num_classes=len(folds.classes), input_shape=folds.input_shape)
-    result = Trainer(settings).fit(
+    return model, fit_on_folds(model, folds, settings, on_epoch, on_step)
+
+
+def fit_on_folds(
+    model: nn.Module,
+    folds: Folds,
+    settings: TrainSettings,
+    on_epoch: EpochCallback | None = None,
+    on_step: StepCallback | None = None,
+) -> FitResult:
+    """Train an already built ``model`` on ``folds``' training fold, validating on its val fold.
+
+    The steps per epoch count the training fold before resampling.
+    """
+    return Trainer(settings).fit(
         model,
         folds.train.x,
         folds.train.y,
@@ -49,7 +63,6 @@ def fit_architecture(
         on_epoch=on_epoch,
         on_step=on_step,
     )
-    return model, result
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
