@@ -43,10 +43,10 @@ def main() -> None:
     final_train = sum(f.get("final_seconds", 0) for f in finals)
     prepare = sum(f.get("prepare_seconds", 0) for f in finals)
     tuning = sum(f.get("tuning_seconds", 0) for f in finals)
-    # trials the wall-clock guard stopped before their first report trained (and were
-    # billed) for up to the guard; Ray reports no time for them, so bound it by the guard
+    # runs from before step 7 had a wall-clock guard that stopped trials before their first
+    # report; Ray reports no time for them, so bound it by the guard (none in newer runs)
     tuning_by_combo = {f["combo"]: f.get("tuning_seconds", 0) for f in finals}
-    guard = budget["combo_time_limit_s"] or float("inf")
+    guard = budget.get("combo_time_limit_s") or float("inf")
     unreported = [t for t in trials if not t["epochs"] and t["status"] != "failed"]
     unreported_train = (
         sum(min(guard, tuning_by_combo.get(t["combo"], 0)) for t in unreported) / concurrency

@@ -203,3 +203,29 @@ def test_a_smoke_bench_runs_with_real_ray_and_resumes(tmp_path):
     assert len(pd.read_parquet(run / "trials.parquet")) == len(trials)
     report = run_cli("report", str(run))
     assert report.returncode == 0 and "2dcnn" in report.stdout
+
+
+@pytest.mark.slow
+def test_the_embedded_ray_refuses_a_client_without_the_token(tmp_path):
+    """Token authentication stays on: `ray status` without the token is refused."""
+    import os
+    import subprocess
+    import sys
+
+    import ray
+
+    from mads_zoo.bench.harness import LOOPBACK, ray_session
+
+    run_dir = tmp_path / "r"
+    with ray_session(run_dir, None, num_cpus=1):
+        assert os.environ.get("RAY_AUTH_MODE") == "token"
+        port = ray._private.worker.global_worker.node.gcs_address.rsplit(":", 1)[1]
+        status = [sys.executable, "-m", "ray.scripts.scripts", "status"]
+        status += ["--address", f"{LOOPBACK}:{port}"]
+        env = {k: v for k, v in os.environ.items() if k != "RAY_AUTH_TOKEN"}
+        stranger = subprocess.run(
+            status, env={**env, "HOME": str(tmp_path)}, capture_output=True, timeout=120
+        )
+        holder = subprocess.run(status, env=env, capture_output=True, text=True, timeout=120)
+    assert stranger.returncode != 0 and b"token" in stranger.stdout + stranger.stderr
+    assert holder.returncode == 0, holder.stderr[-500:]

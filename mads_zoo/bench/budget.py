@@ -3,8 +3,8 @@
 A budget is a named preset plus optional overrides (``--budget-set key=value``). Everything
 that decides how much compute a combo gets lives here, so that no combo can buy more than
 another: trials, optimizer steps per trial, how often a trial is evaluated, the ASHA
-schedule, the HyperOpt searcher's seed and random start, the final retraining, and a
-wall-clock guard.
+schedule, the HyperOpt searcher's seed and random start, and the final retraining. No
+wall-clock limit: what a combo gets is counted in training beats, never in seconds.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ class Budget:
         early_stopping: Epochs without validation improvement that end a trial (0: off).
         final_seeds: Seeds the best config of each combo is retrained with before testing.
         final_epochs: Epochs of the final retraining (with early stopping).
-        combo_time_limit_s: Wall-clock guard for one combo's tuning (0: none).
         cpus_per_trial: CPU cores (and torch threads) per trial; concurrency follows.
         val_fraction: Share of the training part held out for validation.
         precision: Engine precision for every trial (fp32, bf16 or auto).
@@ -50,7 +49,6 @@ class Budget:
     early_stopping: int
     final_seeds: int
     final_epochs: int
-    combo_time_limit_s: int
     cpus_per_trial: int
     val_fraction: float = 0.1
     precision: str = "auto"
@@ -104,7 +102,6 @@ PRESETS: dict[str, Budget] = {
         early_stopping=0,
         final_seeds=1,
         final_epochs=1,
-        combo_time_limit_s=120,
         cpus_per_trial=1,
     ),
     "quick": Budget(
@@ -119,7 +116,6 @@ PRESETS: dict[str, Budget] = {
         early_stopping=0,
         final_seeds=1,
         final_epochs=3,
-        combo_time_limit_s=25,
         cpus_per_trial=1,
         val_fraction=0.05,
     ),
@@ -135,7 +131,6 @@ PRESETS: dict[str, Budget] = {
         early_stopping=6,
         final_seeds=3,
         final_epochs=40,
-        combo_time_limit_s=0,
         cpus_per_trial=1,
     ),
 }

@@ -30,7 +30,6 @@ from mads_zoo.errors import ConfigError, UnknownNameError
 
 # Ray's own console output is replaced by our progress display.
 RAY_QUIET_ENV = {
-    "RAY_AUTH_MODE": "disabled",
     "TUNE_DISABLE_SIGINT_HANDLER": "1",
     "RAY_AIR_NEW_OUTPUT": "0",
     "RAY_DEDUP_LOGS": "0",
@@ -38,6 +37,8 @@ RAY_QUIET_ENV = {
 }
 #: Unix socket paths break past ~107 characters; Ray adds about 70 to its temp dir.
 MAX_RAY_TEMP_DIR = 36
+#: The embedded Ray's address for its own nodes and clients: loopback only.
+LOOPBACK = "127.0.0.1"
 
 
 @dataclass
@@ -79,11 +80,20 @@ def select_combos(archs: Sequence[str], samplers: Sequence[str]) -> list[Combo]:
 
 @contextlib.contextmanager
 def ray_session(run_dir: Path, address: str | None, num_cpus: int) -> Iterator[None]:
-    """A local Ray instance whose files stay in the run folder (or join ``address``)."""
+    """A local Ray instance whose files stay in the run folder (or join ``address``).
+
+    Ray's token authentication stays on (Ray generates ``~/.ray/auth_token`` on first use;
+    a client without the token is refused), and the embedded instance announces and is
+    reached on the loopback address only. ``address`` joins a cluster with its own
+    authentication.
+    """
     os.environ.update({k: v for k, v in RAY_QUIET_ENV.items() if k not in os.environ})
     import logging
 
     import ray
+
+    # "token authentication is enabled" is the state we want, not news for the console
+    logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
 
     if address:
         ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
@@ -99,6 +109,7 @@ def ray_session(run_dir: Path, address: str | None, num_cpus: int) -> Iterator[N
     ray.init(
         num_cpus=num_cpus,
         include_dashboard=False,
+        _node_ip_address=LOOPBACK,
         _temp_dir=str(temp),
         logging_level=logging.ERROR,
         log_to_driver=False,
@@ -231,7 +242,6 @@ def _tuner(
         scheduler=scheduler,
         num_samples=budget.trials if space else 1,
         max_concurrent_trials=max(1, cpus // budget.cpus_per_trial),
-        time_budget_s=budget.combo_time_limit_s or None,
         reuse_actors=True,
     )
     return tune.Tuner(trainable, param_space=space, tune_config=tune_config, run_config=run_config)
@@ -242,10 +252,11 @@ def _final_evaluation(
 ) -> dict[str, Any]:
     """Retrain ``best`` with ``budget.final_seeds`` seeds; evaluate each once on the test fold."""
     import numpy as np
+    import torch
 
     from mads_zoo.models import count_parameters
     from mads_zoo.train.engine import evaluate
-    from mads_zoo.train.runtime import configure_threads
+    from mads_zoo.train.runtime import configure_threads, inference_precision
 
     configure_threads()
     data = TrialData.from_folds(folds)
@@ -256,7 +267,8 @@ def _final_evaluation(
         model, fit, config = train_config(
             combo.architecture, best, data, budget.to_dict(), seed=seed + offset, final=True
         )
-        metrics = evaluate(model, test.x, test.y, folds.classes)
+        precision = inference_precision(fit.precision, torch.device("cpu"))
+        metrics = evaluate(model, test.x, test.y, folds.classes, precision=precision)
         runs.append(
             {
                 "seed": seed + offset,
@@ -333,7 +345,7 @@ def run_combo(
             "error": "; ".join(errors)[:500] or "every trial failed",
         }
     else:
-        # the best trial's config, or the defaults ({}) when no trial scored within the guard
+        # the best trial's config, or the defaults ({}) when no trial scored
         best = best_row["config"] if best_row else {}
         progress.phase(f"{combo.key}: retraining the best config on {budget.final_seeds} seed(s)")
         final_started = time.perf_counter()
