@@ -2,9 +2,21 @@
 
 A budget is a named preset plus optional overrides (``--budget-set key=value``). Everything
 that decides how much compute a combo gets lives here, so that no combo can buy more than
-another: trials, optimizer steps per trial, how often a trial is evaluated, the ASHA
-schedule, the HyperOpt searcher's seed and random start, and the final retraining. No
-wall-clock limit: what a combo gets is counted in training beats, never in seconds.
+another. Every amount of training is counted in **training beats** (samples seen), never in
+optimizer steps or seconds: a batch-16 and a batch-256 config, an oversampled and an
+undersampled fold all get the same beats.
+
+The schedule is successive halving across combos (:mod:`mads_zoo.bench.plan`):
+
+- rung 0: every combo trains ``trials`` configs (HyperOpt suggestions, asked
+  ``suggest_batch`` at a time) for ``rung_beats`` beats each;
+- rung r: the best ``1/reduction_factor`` of the combos still in (at least ``finalists``)
+  train their best config for ``rung_beats * reduction_factor**r`` beats;
+- final: the ``finalists`` combos train their best config with ``final_seeds`` seeds for
+  ``final_beats`` beats each; only these models ever see the test fold.
+
+One pre-declared ``metric`` (validation macro F1 by default) tunes, ranks the rungs and
+selects the run's model.
 """
 
 from __future__ import annotations
@@ -14,6 +26,10 @@ from typing import Any
 
 from mads_zoo.errors import ConfigError, UnknownNameError
 
+#: Validation metrics a budget may tune, rank and select on (names in trial records).
+METRICS = ("val_macro_f1", "val_macro_recall", "val_accuracy")
+PRECISIONS = ("auto", "bf16", "fp32")
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -21,60 +37,86 @@ class Budget:
 
     Attributes:
         name: The preset this budget came from.
-        trials: HyperOpt samples per combo.
-        n_initial_points: Random trials before HyperOpt's TPE model takes over.
+        metric: The one validation metric that tunes, ranks rungs and selects the model.
+        trials: Configs per combo in rung 0 (the architecture's defaults first).
+        suggest_batch: Configs asked of each combo's searcher at a time; the searcher sees
+            every result of one batch, in trial order, before it is asked for the next.
+        n_initial_points: Random configs (after the defaults) before HyperOpt's TPE.
         searcher_seed: HyperOpt's seed, the same for every combo.
-        epoch_beats: Training beats between two validation reports (an "epoch" for ASHA),
-            the same for every combo whatever its batch size; ``0`` means a full pass over
-            the un-resampled training fold.
-        max_epochs: Reports per trial at most (ASHA's ``max_t``).
-        grace_period: Epochs every trial gets before ASHA may stop it.
-        reduction_factor: ASHA's reduction factor.
-        early_stopping: Epochs without validation improvement that end a trial (0: off).
-        final_seeds: Seeds the best config of each combo is retrained with before testing.
-        final_epochs: Epochs of the final retraining (with early stopping).
-        cpus_per_trial: CPU cores (and torch threads) per trial; concurrency follows.
+        rung_beats: Training beats of each rung-0 trial.
+        reduction_factor: Each rung keeps ``1/reduction_factor`` of the combos and trains
+            them ``reduction_factor`` times longer.
+        finalists: Combos that reach the final rung (``0``: every combo).
+        final_seeds: Seeds each finalist's best config is trained with, then tested.
+        final_beats: Training beats of each final run.
+        eval_beats: Training beats between validations (``0``: once per pass over the
+            un-resampled training fold, and at the end of the run).
+        early_stopping: Validations without improvement that end a run (``0``: off).
+        cpus_per_trial: CPU cores Ray reserves for each trial (fractions allowed).
+        gpus_per_trial: GPUs per trial (fractions allowed); ``"auto"``: one per trial when
+            the cluster has GPUs, none otherwise.
+        threads: Torch threads in each trial (``0``: ``cpus_per_trial`` rounded down, >= 1).
+        precision: Training precision of every trial (``auto`` is resolved once, when the
+            run starts, and stored resolved).
         val_fraction: Share of the training part held out for validation.
-        precision: Engine precision for every trial (fp32, bf16 or auto).
     """
 
     name: str
     trials: int
+    suggest_batch: int
     n_initial_points: int
-    searcher_seed: int
-    epoch_beats: int
-    max_epochs: int
-    grace_period: int
+    rung_beats: int
     reduction_factor: int
-    early_stopping: int
+    finalists: int
     final_seeds: int
-    final_epochs: int
-    cpus_per_trial: int
-    val_fraction: float = 0.1
+    final_beats: int
+    metric: str = "val_macro_f1"
+    searcher_seed: int = 0
+    eval_beats: int = 0
+    early_stopping: int = 0
+    cpus_per_trial: float = 1
+    gpus_per_trial: float | str = "auto"
+    threads: int = 0
     precision: str = "auto"
+    val_fraction: float = 0.1
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             if f.type == "int" and (not isinstance(value, int) or isinstance(value, bool)):
                 raise ConfigError(f"budget {f.name} must be an integer, got {value!r}")
-        positive = (
-            "trials",
-            "max_epochs",
-            "grace_period",
-            "final_seeds",
-            "final_epochs",
-            "cpus_per_trial",
-        )
-        for key in positive:
+        for key in ("trials", "suggest_batch", "rung_beats", "final_seeds", "final_beats"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"budget {key} must be at least 1, got {getattr(self, key)}")
+        for key in ("n_initial_points", "finalists", "eval_beats", "early_stopping", "threads"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"budget {key} must be >= 0, got {getattr(self, key)}")
         if self.reduction_factor < 2:
             raise ConfigError(f"budget reduction_factor must be >= 2, got {self.reduction_factor}")
-        if self.grace_period > self.max_epochs:
-            raise ConfigError("budget grace_period cannot exceed max_epochs")
-        if not 0 < self.val_fraction < 0.5:
+        if self.metric not in METRICS:
+            raise UnknownNameError("budget metric", self.metric, METRICS)
+        if self.precision not in PRECISIONS:
+            raise UnknownNameError("budget precision", self.precision, PRECISIONS)
+        if not _positive_number(self.cpus_per_trial):
+            raise ConfigError(f"budget cpus_per_trial must be > 0, got {self.cpus_per_trial!r}")
+        if self.gpus_per_trial != "auto" and not (
+            self.gpus_per_trial == 0 or _positive_number(self.gpus_per_trial)
+        ):
+            raise ConfigError(
+                f"budget gpus_per_trial must be 'auto' or a number >= 0, "
+                f"got {self.gpus_per_trial!r}"
+            )
+        if not (isinstance(self.val_fraction, float | int) and 0 < self.val_fraction < 0.5):
             raise ConfigError(f"budget val_fraction must be in (0, 0.5), got {self.val_fraction}")
+
+    @property
+    def trial_threads(self) -> int:
+        """Torch threads each trial uses."""
+        return self.threads or max(1, int(self.cpus_per_trial))
+
+    def rung_beats_at(self, rung: int) -> int:
+        """Training beats of one run in tuning rung ``rung``."""
+        return self.rung_beats * self.reduction_factor**rung
 
     def with_overrides(self, overrides: dict[str, Any]) -> Budget:
         """A copy with ``overrides`` applied (unknown keys are refused with a suggestion)."""
@@ -88,50 +130,56 @@ class Budget:
         """Plain-dict form, stored with every run."""
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Budget:
+        """The budget stored by :meth:`to_dict`."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _positive_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
 
 PRESETS: dict[str, Budget] = {
+    # a few seconds of training per combo: for tests and for trying a plugin
     "smoke": Budget(
         name="smoke",
         trials=2,
-        n_initial_points=2,
-        searcher_seed=0,
-        epoch_beats=160,
-        max_epochs=2,
-        grace_period=1,
+        suggest_batch=1,
+        n_initial_points=1,
+        rung_beats=256,
         reduction_factor=2,
-        early_stopping=0,
-        final_seeds=1,
-        final_epochs=1,
-        cpus_per_trial=1,
+        finalists=1,
+        final_seeds=2,
+        final_beats=512,
     ),
+    # calibrated on 2 cores (docs/protocol.md): every combo screened, finalists with 3 seeds
     "quick": Budget(
         name="quick",
-        trials=2,
-        n_initial_points=2,
-        searcher_seed=0,
-        epoch_beats=2_560,
-        max_epochs=2,
-        grace_period=1,
-        reduction_factor=2,
-        early_stopping=0,
-        final_seeds=1,
-        final_epochs=3,
-        cpus_per_trial=1,
+        trials=3,
+        suggest_batch=1,
+        n_initial_points=1,
+        rung_beats=4_000,
+        reduction_factor=3,
+        finalists=2,
+        final_seeds=3,
+        final_beats=250_000,
         val_fraction=0.05,
     ),
+    # the seed report's protocol: every combo tuned with 20 trials and trained to the same
+    # budget (about 30 passes over the training fold), 5 final seeds each
     "full": Budget(
         name="full",
         trials=20,
+        suggest_batch=4,
         n_initial_points=5,
-        searcher_seed=0,
-        epoch_beats=0,
-        max_epochs=40,
-        grace_period=5,
+        rung_beats=250_000,
         reduction_factor=2,
+        finalists=0,
+        final_seeds=5,
+        final_beats=2_500_000,
         early_stopping=6,
-        final_seeds=3,
-        final_epochs=40,
-        cpus_per_trial=1,
     ),
 }
 

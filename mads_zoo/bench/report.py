@@ -3,59 +3,72 @@
 Leaderboard in markdown and HTML; ``mads-zoo report RUN_DIR`` calls :func:`render_report`
 again at any time.
 
-Ranking: combos are ordered by mean test macro F1 (ties: macro recall); tuning itself
-optimises validation macro recall, the seed report's metric.
+Ranking follows the run's one metric on **validation**: finalists by their mean over the
+final seeds (the first is the run's selected model), then combos stopped by successive
+halving (deeper rung first, then their score at that rung), then failed combos. Test numbers
+are shown for finalists only, as mean and 95% confidence interval over the final seeds; they
+never decide a rank.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 from typing import Any
 
-from mads_zoo.bench.results import Combo, RunStore, write_text
+from mads_zoo.bench.results import ComboResult, RunRecord, RunStore, TrialRecord, write_text
 
-COLUMNS = ("rank", "architecture", "sampler", "accuracy", "macro recall", "macro F1")
-
-
-def _pm(stat: dict[str, float], seeds: int) -> str:
-    return f"{stat['mean']:.4f}" + (f" ± {stat['std']:.4f}" if seeds > 1 else "")
+COLUMNS = ("rank", "architecture", "sampler", "reached")
 
 
-def leaderboard_rows(finals: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One display row per finished combo, best first; failed combos last."""
-    ok = [f for f in finals if "test" in f]
-    ok.sort(key=lambda f: (-f["test"]["macro_f1"]["mean"], -f["test"]["macro_recall"]["mean"]))
+def mean_ci(stat: dict[str, Any]) -> str:
+    """``mean ± ci95`` (just the mean for a single seed)."""
+    half = stat.get("ci95")
+    text = f"{stat['mean']:.4f}"
+    return text if half is None or not math.isfinite(half) else f"{text} ± {half:.4f}"
+
+
+def ranked(results: list[ComboResult]) -> list[ComboResult]:
+    """``results`` in leaderboard order (see the module docstring)."""
+    order = {"selected": 0, "finalist": 0, "stopped": 1, "failed": 2}
+    return sorted(
+        results,
+        key=lambda r: (order[r.outcome], -r.rung, -(r.score if r.score is not None else -1)),
+    )
+
+
+def leaderboard_rows(results: list[ComboResult], run: RunRecord) -> list[dict[str, Any]]:
+    """One display row per combo, best first."""
+    metric = run.budget.metric
     rows = []
-    for rank, f in enumerate(ok, 1):
-        seeds = len(f["runs"])
-        rows.append(
-            {
-                "rank": str(rank),
-                "architecture": f["architecture"],
-                "sampler": f["sampler"],
-                "accuracy": _pm(f["test"]["accuracy"], seeds),
-                "macro recall": _pm(f["test"]["macro_recall"], seeds),
-                "macro F1": _pm(f["test"]["macro_f1"], seeds),
-                **{f"recall {c}": f"{v:.3f}" for c, v in f["recall"].items()},
-                "params": f"{f['params']:,}",
-                "tuning s": f"{f['tuning_seconds']:.0f}",
-                "train s": f"{f['train_seconds']:.0f}",
-                "trials (failed)": f"{f['trials']} ({f['failed_trials']})",
-                "final config": "defaults (no trial scored)" if f.get("note") else "best trial",
-            }
-        )
-    for f in finals:
-        if "test" not in f:
-            rows.append(
-                {
-                    "rank": "-",
-                    "architecture": f["architecture"],
-                    "sampler": f["sampler"],
-                    "accuracy": "failed",
-                    "macro recall": f.get("error", "")[:80],
-                }
-            )
+    for rank, r in enumerate(ranked(results), 1):
+        if r.outcome == "failed":
+            reached = "failed"
+        elif r.outcome in ("selected", "finalist"):
+            reached = f"final ({len(r.val[metric]['values'])} seeds)"
+        else:
+            reached = f"rung {r.rung}"
+        row: dict[str, Any] = {
+            "rank": str(rank) if r.outcome != "failed" else "-",
+            "architecture": r.combo.architecture + (" *" if r.outcome == "selected" else ""),
+            "sampler": r.combo.sampler,
+            "reached": reached,
+            metric: mean_ci(r.val[metric]) if r.val else (
+                f"{r.score:.4f}" if r.score is not None else ""
+            ),
+        }  # fmt: skip
+        if r.test:
+            row["test accuracy"] = mean_ci(r.test["accuracy"])
+            row["test macro F1"] = mean_ci(r.test["macro_f1"])
+            row["test macro recall"] = mean_ci(r.test["macro_recall"])
+            row.update({f"recall {c}": f"{v:.3f}" for c, v in r.recall.items()})
+        if r.params is not None:
+            row["params"] = f"{r.params:,}"
+        row["runs (failed)"] = f"{r.trials} ({r.failed_trials})"
+        if r.error:
+            row["error"] = r.error[:80]
+        rows.append(row)
     return rows
 
 
@@ -86,7 +99,7 @@ def html_table(rows: list[dict[str, Any]]) -> str:
 
 
 def _plots(
-    store: RunStore, finals: list[dict[str, Any]], trials: list[dict[str, Any]]
+    store: RunStore, results: list[ComboResult], trials: list[TrialRecord], metric: str
 ) -> list[Path]:
     import matplotlib
 
@@ -98,47 +111,46 @@ def _plots(
 
     out = store.root / "plots"
     made = []
-    ok = [f for f in finals if "test" in f]
-    for f in ok:
-        title = f"{f['combo']}: test, {len(f['runs'])} seed(s)"
+    finalists = [r for r in ranked(results) if r.test]
+    for r in finalists:
+        seeds = len(r.test["accuracy"]["values"])
+        title = f"{r.combo.key}: test, {seeds} seed(s) summed"
         made.append(
-            plot_confusion(f["confusion"], f["classes"], out / f"confusion-{f['combo']}.png", title)
+            plot_confusion(r.confusion, r.classes, out / f"confusion-{r.combo.key}.png", title)
         )
-    if ok:
-        classes = ok[0]["classes"]
-        fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(ok) + 2), 3.6), dpi=120)
+    if finalists:
+        classes = finalists[0].classes
+        fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(finalists) + 2), 3.6), dpi=120)
         width = 0.8 / len(classes)
-        x = np.arange(len(ok))
+        x = np.arange(len(finalists))
         for i, c in enumerate(classes):
-            ax.bar(x + i * width, [f["recall"][c] for f in ok], width, label=c)
-        ax.set_xticks(x + 0.4 - width / 2, [f["combo"] for f in ok], rotation=70, fontsize=6)
-        ax.set_ylabel("test recall")
+            ax.bar(x + i * width, [r.recall[c] for r in finalists], width, label=c)
+        labels = [r.combo.key for r in finalists]
+        ax.set_xticks(x + 0.4 - width / 2, labels, rotation=30, fontsize=7)
+        ax.set_ylabel("test recall (mean over seeds)")
         ax.set_ylim(0, 1)
         ax.legend(ncol=len(classes), fontsize=7, loc="lower right")
-        ax.set_title("per-class test recall by combo", fontsize=9)
+        ax.set_title("per-class test recall of the finalists", fontsize=9)
         fig.tight_layout()
         made.append(out / "per-class-recall.png")
         fig.savefig(made[-1])
         plt.close(fig)
-    by_combo: dict[str, list[float]] = {}
-    for row in trials:
-        if row.get("val_macro_recall") is not None:
-            by_combo.setdefault(row["combo"], []).append(row["val_macro_recall"])
-    if by_combo:
+    curves: dict[str, tuple[list[int], list[float]]] = {}
+    for t in trials:
+        if t.spec.stage != "tune" or t.score is None:
+            continue
+        beats, best = curves.setdefault(t.spec.combo.key, ([], []))
+        beats.append((beats[-1] if beats else 0) + t.spec.beats)
+        best.append(max(t.score, best[-1]) if best else t.score)
+    if curves:
         fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=120)
-        for combo, values in by_combo.items():
-            ax.plot(
-                range(1, len(values) + 1),
-                np.maximum.accumulate(values),
-                marker="o",
-                markersize=2,
-                linewidth=1,
-                label=combo,
-            )
-        ax.set_xlabel("trial")
-        ax.set_ylabel("best validation macro recall so far")
-        ax.set_title("best-so-far vs trials", fontsize=9)
-        if len(by_combo) <= 12:
+        for combo, (beats, best) in curves.items():
+            ax.plot(beats, best, marker="o", markersize=2, linewidth=1, label=combo)
+        ax.set_xscale("log")
+        ax.set_xlabel("training beats spent on the combo (tuning rungs)")
+        ax.set_ylabel(f"best {metric} so far")
+        ax.set_title("best-so-far vs training beats", fontsize=9)
+        if len(curves) <= 12:
             ax.legend(fontsize=5)
         fig.tight_layout()
         made.append(out / "best-so-far.png")
@@ -147,19 +159,12 @@ def _plots(
     return made
 
 
-def _write_trials(store: RunStore, trials: list[dict[str, Any]]) -> None:
+def _write_trials(store: RunStore, trials: list[TrialRecord]) -> None:
     import pandas as pd
 
     from mads_zoo.data.cache import atomic_file
 
-    flat = [
-        {
-            **{k: v for k, v in r.items() if k not in ("config", "curve")},
-            **{f"config.{k}": v for k, v in r["config"].items()},
-        }
-        for r in trials
-    ]
-    frame = pd.DataFrame(flat)
+    frame = pd.DataFrame([t.row() for t in trials])
     with atomic_file(store.root / "trials.parquet", suffix=".parquet") as temp:
         frame.to_parquet(temp, index=False)
     with atomic_file(store.root / "trials.csv", suffix=".csv") as temp:
@@ -168,28 +173,29 @@ def _write_trials(store: RunStore, trials: list[dict[str, Any]]) -> None:
 
 def render_report(store: RunStore) -> tuple[list[dict[str, Any]], list[Path]]:
     """Write leaderboard.md/.html, trials.parquet/.csv and plots/ from the stored results."""
-    request = store.load_request()
-    combos = [Combo(*c) for c in request["combos"]]
-    finals = store.all_finals(combos)
+    run = store.load_run()
+    results = store.load_results(run.combos)
     trials = store.all_trials()
-    rows = leaderboard_rows(finals)
-    budget = request["budget"]
+    rows = leaderboard_rows(results, run)
+    budget = run.budget
     title = (
-        f"mads-zoo bench: {request['dataset']} / {request['split']}, budget "
-        f"{budget['name']}, seed {request['seed']}"
+        f"mads-zoo bench: {run.data.dataset} / {run.data.split}, budget "
+        f"{budget.name}, seed {run.seed}"
     )
-    failures = [t for t in trials if t["status"] == "failed"]
+    failures = [t for t in trials if t.failed]
+    beats = sum(t.spec.beats for t in trials)
     notes = [
-        f"{len(finals)} of {len(combos)} combos finished; {len(trials)} trials, "
-        f"{len(failures)} failed. Test metrics: best config per combo retrained with "
-        f"{budget['final_seeds']} seed(s), evaluated once on the test fold "
-        "(mean ± std over seeds).",
-        "Ranked by test macro F1; tuned on validation macro recall.",
+        f"{len(results)} of {len(run.combos)} combos have a result; {len(trials)} training "
+        f"runs ({beats:,} training beats), {len(failures)} failed.",
+        f"Tuned, halved and selected on validation {budget.metric.removeprefix('val_')} "
+        f"(one metric); the selected model (*) is the finalist with the best mean over "
+        f"{budget.final_seeds} seeds. Test numbers: finalists only, mean ± 95% CI (Student t) "
+        "over the final seeds, each model evaluated once on the test fold.",
     ]
-    failure_lines = [f"- {t['combo']} trial {t['trial_id']}: {t['error']}" for t in failures]
+    failure_lines = [f"- {t.spec.key}: {t.error}" for t in failures]
     markdown = "\n\n".join(
-        [f"# {title}", *notes, markdown_table(rows) if rows else "(no finished combo yet)"]
-        + (["## Failed trials", "\n".join(failure_lines)] if failures else [])
+        [f"# {title}", *notes, markdown_table(rows) if rows else "(no combo has a result yet)"]
+        + (["## Failed runs", "\n".join(failure_lines)] if failures else [])
     )
     write_text(store.root / "leaderboard.md", markdown + "\n")
     page = (
@@ -201,14 +207,13 @@ def render_report(store: RunStore) -> tuple[list[dict[str, Any]], list[Path]]:
         + "".join(f"<p>{html.escape(n)}</p>" for n in notes)
         + html_table(rows)
     )
-    made = []
     if trials:
         _write_trials(store, trials)
-    made = _plots(store, finals, trials)
+    made = _plots(store, results, trials, budget.metric)
     page += "".join(f"<img src='plots/{p.name}'>" for p in made)
     if failures:
         page += (
-            "<h2>Failed trials</h2><ul>"
+            "<h2>Failed runs</h2><ul>"
             + "".join(f"<li>{html.escape(line[2:])}</li>" for line in failure_lines)
             + "</ul>"
         )

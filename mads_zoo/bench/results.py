@@ -1,16 +1,21 @@
-"""The results folder of a bench run: what is stored, where, and how it is read back.
+"""The records of a bench run, and the one place they are read from and written to disk.
 
 ```
 RUN_DIR/
-  run.json                 the request: dataset, split, budget, seed, combos (for --resume)
-  environment.json         versions, hardware, budget, seeds
-  combos/ARCH--SAMPLER/    per combo: tune/ (Ray's experiment), trials.json,
-                           final.json (test results), best_config.toml
+  run.json                 RunRecord: dataset, split, data source, seed, budget, combos
+  environment.json         versions and hardware of the machine that started the run
+  trials/STAGE-rR-ARCH--SAMPLER-NNN.json
+                           TrialRecord: one training run (a tuning trial or a final seed)
+  combos/ARCH--SAMPLER/    final.json (ComboResult) and best_config.toml
+  timing.json              wall-clock timing of the latest invocation (never compared)
   trials.parquet|csv       one row per trial, all combos
   leaderboard.md|html      the leaderboard;  plots/*.png  the figures
 ```
 
-Every file is written atomically, so a crash or Ctrl-C never leaves a half-written one.
+Every file is written atomically, so a crash or Ctrl-C never leaves a half-written one. A
+record is a pure function of the command, the data and the seed, except for the fields in
+:data:`VOLATILE` (timings, and where a trial ran): :func:`comparable` drops them, and two runs
+of the same command agree on everything else.
 """
 
 from __future__ import annotations
@@ -18,13 +23,16 @@ from __future__ import annotations
 import json
 import math
 import platform
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from mads_zoo.bench.trial import METRIC
+from mads_zoo.bench.budget import Budget
 from mads_zoo.data.cache import atomic_file
 from mads_zoo.errors import MadsZooError
+
+#: Record fields that depend on the machine and its load, not on the command and the data.
+VOLATILE = frozenset({"seconds", "node_id", "node_ip", "gpu_ids", "beats_per_second"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,212 @@ class Combo:
         return f"{self.architecture}--{self.sampler}"
 
 
+@dataclass(frozen=True)
+class DataSource:
+    """Where a run's beats came from, and a fingerprint of their content."""
+
+    dataset: str
+    split: str
+    folder: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """``run.json``: everything needed to run, resume or re-render a bench."""
+
+    data: DataSource
+    seed: int
+    budget: Budget
+    combos: tuple[Combo, ...]
+    version: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "data": asdict(self.data),
+            "seed": self.seed,
+            "budget": self.budget.to_dict(),
+            "combos": [[c.architecture, c.sampler] for c in self.combos],
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        """The record :meth:`to_dict` wrote."""
+        return cls(
+            data=DataSource(**data["data"]),
+            seed=int(data["seed"]),
+            budget=Budget.from_dict(data["budget"]),
+            combos=tuple(Combo(*c) for c in data["combos"]),
+            version=data.get("version", ""),
+        )
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """One training run to do: a tuning trial of a rung, or one seed of a finalist.
+
+    Attributes:
+        combo: The (architecture x sampler) pair.
+        stage: ``"tune"`` or ``"final"`` (only final runs are tested).
+        rung: The successive-halving rung (the final stage has the rung after the last).
+        index: Trial index within the combo and rung (the seed index in the final stage).
+        config: The searched keys of this trial (the architecture's defaults fill the rest).
+        seed: Model seed, derived from (bench seed, combo, stage, rung, index).
+        beats: Training beats of the run.
+    """
+
+    combo: Combo
+    stage: str
+    rung: int
+    index: int
+    config: dict[str, Any]
+    seed: int
+    beats: int
+
+    @property
+    def key(self) -> str:
+        """A unique, file-name-safe name of this run within the bench."""
+        return f"{self.stage}-r{self.rung}-{self.combo.key}-{self.index:03d}"
+
+
+@dataclass
+class TrialRecord:
+    """What one training run did (``trials/KEY.json``).
+
+    ``score`` is the budget's metric on validation (best over the run's validations);
+    ``None`` when the run failed. ``test`` is set for final runs only.
+    """
+
+    spec: TrialSpec
+    status: str
+    score: float | None = None
+    error: str | None = None
+    val: dict[str, Any] = field(default_factory=dict)
+    test: dict[str, Any] | None = None
+    resolved_config: dict[str, Any] = field(default_factory=dict)
+    steps: int = 0
+    evaluations: int = 0
+    params: int | None = None
+    curve: list[float] = field(default_factory=list)
+    device: str = "cpu"
+    precision: str = ""
+    threads: int = 0
+    note: str = ""
+    node_id: str = ""
+    node_ip: str = ""
+    gpu_ids: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    beats_per_second: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        """Whether the run produced no score."""
+        return self.score is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        data = asdict(self)
+        data["spec"]["combo"] = self.spec.combo.key
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrialRecord:
+        """The record :meth:`to_dict` wrote."""
+        spec = dict(data["spec"])
+        spec["combo"] = Combo(*spec["combo"].split("--", 1))
+        known = {f.name for f in fields(cls)}
+        return cls(**{**{k: v for k, v in data.items() if k in known}, "spec": TrialSpec(**spec)})
+
+    def row(self) -> dict[str, Any]:
+        """A flat table row (trials.parquet)."""
+        s = self.spec
+        return {
+            "combo": s.combo.key,
+            "architecture": s.combo.architecture,
+            "sampler": s.combo.sampler,
+            "stage": s.stage,
+            "rung": s.rung,
+            "trial": s.index,
+            "seed": s.seed,
+            "beats": s.beats,
+            "status": self.status,
+            "score": self.score,
+            **{k: v for k, v in self.val.items() if isinstance(v, float)},
+            **{f"test_{k}": v for k, v in (self.test or {}).items() if isinstance(v, float)},
+            "steps": self.steps,
+            "params": self.params,
+            "device": self.device,
+            "gpu_ids": ",".join(self.gpu_ids),
+            "node_ip": self.node_ip,
+            "node_id": self.node_id,
+            "precision": self.precision,
+            "threads": self.threads,
+            "seconds": self.seconds,
+            "error": self.error,
+            **{f"config.{k}": v for k, v in sorted(s.config.items())},
+        }
+
+
+@dataclass
+class ComboResult:
+    """``combos/KEY/final.json``: where a combo ended in the run.
+
+    Attributes:
+        combo: The pair.
+        outcome: ``"selected"`` (the run's model), ``"finalist"``, ``"stopped"`` (at
+            ``rung``) or ``"failed"``.
+        rung: The deepest stage the combo reached (the final stage is ``rungs``).
+        score: The metric on validation there (mean over seeds for finalists).
+        config: The combo's best searched config (``None`` when every trial failed).
+        trials: Runs of this combo, and how many failed.
+        error: Why every trial failed (failed combos only).
+        val: Finalists: validation metrics over the seeds (``{"mean", "ci95", "values"}``).
+        test: Finalists: test metrics over the seeds (``{"mean", "ci95", "values"}``).
+        recall: Finalists: mean test recall per class.
+        confusion: Finalists: the test confusion matrix summed over seeds.
+    """
+
+    combo: Combo
+    outcome: str
+    rung: int
+    score: float | None
+    config: dict[str, Any] | None
+    resolved_config: dict[str, Any] = field(default_factory=dict)
+    trials: int = 0
+    failed_trials: int = 0
+    error: str | None = None
+    val: dict[str, Any] = field(default_factory=dict)
+    test: dict[str, Any] = field(default_factory=dict)
+    recall: dict[str, float] = field(default_factory=dict)
+    confusion: list[list[int]] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    params: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        data = asdict(self)
+        data["combo"] = self.combo.key
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ComboResult:
+        """The record :meth:`to_dict` wrote."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        return cls(**{**values, "combo": Combo(*data["combo"].split("--", 1))})
+
+
+def comparable(data: Any) -> Any:
+    """``data`` (a record's JSON form) without its :data:`VOLATILE` fields, recursively."""
+    if isinstance(data, dict):
+        return {k: comparable(v) for k, v in data.items() if k not in VOLATILE}
+    if isinstance(data, list):
+        return [comparable(v) for v in data]
+    return data
+
+
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_file(path, suffix=path.suffix) as temp:
@@ -48,7 +262,15 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as JSON to ``path`` atomically."""
-    write_text(path, json.dumps(data, indent=2, default=str))
+    write_text(path, json.dumps(data, indent=2, default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
 
 
 def toml_value(value: Any) -> str:
@@ -74,7 +296,7 @@ def config_toml(combo: Combo, config: dict[str, Any], metrics: dict[str, Any]) -
         *(
             f"{key} = {toml_value(value)}"
             for key, value in sorted(metrics.items())
-            if value is not None
+            if value is not None and not (isinstance(value, float) and math.isnan(value))
         ),
     ]
     return "\n".join(lines) + "\n"
@@ -103,113 +325,101 @@ def environment() -> dict[str, Any]:
     }
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
-def trial_rows(grid: Any, combo: Combo, budget: Any) -> list[dict[str, Any]]:
-    """One row per trial of a Ray Tune ``ResultGrid``: config, status, best validation."""
-    rows = []
-    for result in grid:
-        frame = result.metrics_dataframe
-        history = frame.to_dict("records") if frame is not None and len(frame) else []
-        scored = [r for r in history if r.get(METRIC) is not None]
-        best = max(scored, key=lambda r: r[METRIC]) if scored else {}
-        epochs = len(scored)
-        if result.error is not None:
-            status = "failed"
-        elif epochs < budget.max_epochs:
-            status = "stopped early"
-        else:
-            status = "completed"
-        error = None
-        if result.error is not None:
-            error = str(result.error).strip().splitlines()[-1][:300]
-        rows.append(
-            {
-                "combo": combo.key,
-                "architecture": combo.architecture,
-                "sampler": combo.sampler,
-                "trial_id": (result.metrics or {}).get("trial_id") or Path(result.path).name,
-                "status": status,
-                "error": error,
-                "epochs": epochs,
-                "steps": _clean(best.get("step")),
-                METRIC: _clean(best.get(METRIC)),
-                "val_accuracy": _clean(best.get("val_accuracy")),
-                "val_macro_f1": _clean(best.get("val_macro_f1")),
-                "params": _clean(best.get("params")),
-                "seconds": _clean(history[-1].get("time_total_s")) if history else None,
-                "config": {k: _clean(v) for k, v in (result.config or {}).items()},
-                "curve": [_clean(r[METRIC]) for r in scored],
-            }
-        )
-    return rows
-
-
 class RunStore:
-    """Reads and writes one run folder."""
+    """Reads and writes one run folder; the only code that knows its layout."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).absolute()  # Ray and pyarrow need absolute paths
 
-    def combo_dir(self, combo: Combo) -> Path:
-        """The folder of one combo."""
+    # -- the request ---------------------------------------------------------------------
+
+    def save_run(self, run: RunRecord) -> None:
+        """Store the run's record and this machine's environment (once, at the start)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_json(self.root / "run.json", run.to_dict())
+        write_json(self.root / "environment.json", environment())
+
+    def load_run(self) -> RunRecord:
+        """The stored record of an existing run (for ``--resume`` and ``report``)."""
+        path = self.root / "run.json"
+        if not path.is_file():
+            raise MadsZooError(f"{self.root} is not a bench run folder (no run.json)")
+        try:
+            return RunRecord.from_dict(json.loads(path.read_text()))
+        except (ValueError, KeyError, TypeError) as error:
+            raise MadsZooError(
+                f"{path} is not a run record of this version of mads-zoo "
+                f"({type(error).__name__}: {error})"
+            ) from None
+
+    # -- trials ----------------------------------------------------------------------------
+
+    def _trial_path(self, spec: TrialSpec) -> Path:
+        return self.root / "trials" / f"{spec.key}.json"
+
+    def save_trial(self, record: TrialRecord) -> None:
+        """Store one finished run."""
+        write_json(self._trial_path(record.spec), record.to_dict())
+
+    def load_trial(self, spec: TrialSpec) -> TrialRecord | None:
+        """The stored run of ``spec``, or ``None`` if it has not finished.
+
+        A stored run whose spec differs (another config, seed or length) is not reused.
+        """
+        path = self._trial_path(spec)
+        if not path.is_file():
+            return None
+        record = TrialRecord.from_dict(json.loads(path.read_text()))
+        return record if record.spec == spec else None
+
+    def all_trials(self) -> list[TrialRecord]:
+        """Every stored run, in a stable order."""
+        records = [
+            TrialRecord.from_dict(json.loads(p.read_text()))
+            for p in sorted((self.root / "trials").glob("*.json"))
+        ]
+        order = {"tune": 0, "final": 1}
+        records.sort(
+            key=lambda r: (order[r.spec.stage], r.spec.rung, r.spec.combo.key, r.spec.index)
+        )
+        return records
+
+    # -- combo results ---------------------------------------------------------------------
+
+    def _combo_dir(self, combo: Combo) -> Path:
         path = self.root / "combos" / combo.key
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def save_request(self, request: dict[str, Any]) -> None:
-        """Store the run's request and environment (done once, at the start)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        write_json(self.root / "run.json", request)
-        write_json(
-            self.root / "environment.json",
-            {**environment(), "budget": request["budget"], "seed": request["seed"]},
-        )
+    def save_result(self, result: ComboResult, metric: str) -> None:
+        """Store a combo's result and (when it has one) its best config as TOML."""
+        folder = self._combo_dir(result.combo)
+        if result.config is not None:
+            metrics: dict[str, Any] = {metric: result.score}
+            metrics.update({f"test_{k}": v["mean"] for k, v in result.test.items()})
+            write_text(
+                folder / "best_config.toml",
+                config_toml(result.combo, result.resolved_config, metrics),
+            )
+        write_json(folder / "final.json", result.to_dict())
 
-    def load_request(self) -> dict[str, Any]:
-        """The stored request of an existing run (for ``--resume`` and ``report``)."""
-        path = self.root / "run.json"
-        if not path.is_file():
-            raise MadsZooError(f"{self.root} is not a bench run folder (no run.json)")
-        return json.loads(path.read_text())
+    def load_results(self, combos: tuple[Combo, ...]) -> list[ComboResult]:
+        """The stored results of ``combos`` (those written), in order."""
+        results = []
+        for combo in combos:
+            path = self.root / "combos" / combo.key / "final.json"
+            if path.is_file():
+                results.append(ComboResult.from_dict(json.loads(path.read_text())))
+        return results
 
     def save_timing(self, timing: dict[str, Any]) -> None:
         """Store the wall-clock timing of the latest (possibly resumed) invocation."""
         write_json(self.root / "timing.json", timing)
 
-    def save_trials(self, combo: Combo, rows: list[dict[str, Any]]) -> None:
-        """Store a combo's trial rows."""
-        write_json(self.combo_dir(combo) / "trials.json", rows)
-
-    def save_final(self, combo: Combo, result: dict[str, Any]) -> None:
-        """Store a combo's final result and its best config as TOML."""
-        if "config" in result:
-            metrics = {f"test_{k}": v["mean"] for k, v in result["test"].items()}
-            metrics["val_macro_recall"] = result["best_val"]
-            write_text(
-                self.combo_dir(combo) / "best_config.toml",
-                config_toml(combo, result["config"], metrics),
-            )
-        write_json(self.combo_dir(combo) / "final.json", result)
-
-    def load_final(self, combo: Combo) -> dict[str, Any] | None:
-        """A finished combo's result, or ``None`` if it has not finished."""
-        path = self.root / "combos" / combo.key / "final.json"
-        return json.loads(path.read_text()) if path.is_file() else None
-
-    def all_trials(self) -> list[dict[str, Any]]:
-        """Every stored trial row, all combos."""
-        rows = []
-        for path in sorted((self.root / "combos").glob("*/trials.json")):
-            rows += json.loads(path.read_text())
-        return rows
-
-    def all_finals(self, combos: list[Combo]) -> list[dict[str, Any]]:
-        """The stored final results of ``combos`` (finished ones only), in order."""
-        return [r for c in combos if (r := self.load_final(c)) is not None]
+    def comparable_results(self) -> dict[str, Any]:
+        """Every trial and combo result without volatile fields: equal for equal commands."""
+        run = self.load_run()
+        return {
+            "trials": [comparable(t.to_dict()) for t in self.all_trials()],
+            "results": [comparable(r.to_dict()) for r in self.load_results(run.combos)],
+        }

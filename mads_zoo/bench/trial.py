@@ -1,133 +1,170 @@
-"""What runs inside one Ray Tune trial, and the final retraining of a combo's best config.
+"""What runs inside one Ray task: one training run of the bench, through the engine's fit path.
 
-Trials get their data through ``tune.with_parameters``: the arrays are put in Ray's object
-store once per combo and every trial maps them zero-copy, instead of reloading or
-re-resampling them.
+A trial (or a finalist's seed run) is a pure function of its :class:`TrialSpec`, the budget
+and the folds: it builds the architecture with the spec's config over its defaults, trains it
+with :func:`mads_zoo.train.run.fit_architecture` (the same path as ``mads-zoo train``) for the
+spec's beats, and reports the budget's metric on validation. Final runs are then evaluated
+once on the test fold. The folds come from Ray's object store, put there once per sampler and
+layout, and are mapped zero-copy by every trial.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass, replace
+import time
+import traceback
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from mads_zoo.config import resolve_config, split_engine_keys
-from mads_zoo.errors import MadsZooError
-
-#: The metric every combo is tuned on (the seed report's "recallmacro").
-METRIC = "val_macro_recall"
+from mads_zoo.bench.budget import Budget
+from mads_zoo.bench.results import TrialRecord, TrialSpec
 
 
-class TrialDiverged(MadsZooError):
-    """A trial's loss became NaN or inf; Ray records the trial as failed with this message."""
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TrialData:
-    """The folds a trial may see: the resampled training fold and the validation fold."""
+    """The folds a trial may see: the resampled training fold and the validation fold.
 
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    n_train_original: int
+    Final runs also get ``test``; tuning trials never do.
+    """
+
+    train: Any
+    val: Any
     classes: tuple[str, ...]
+    train_size_before: int
+    test: Any = None
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one input, without the batch."""
+        return tuple(self.train.x.shape[1:])
 
     @classmethod
-    def from_folds(cls, folds: Any) -> TrialData:
-        """Take the training and validation folds (never the test fold) of ``folds``."""
+    def from_folds(cls, folds: Any, with_test: bool = False) -> TrialData:
+        """Take the training and validation folds of ``folds`` (and the test fold if asked)."""
         return cls(
-            folds.train.x,
-            folds.train.y,
-            folds.val.x,
-            folds.val.y,
-            folds.train_size_before,
+            folds.train,
+            folds.val,
             tuple(folds.classes),
+            folds.train_size_before,
+            folds.final_test() if with_test else None,
         )
 
 
-def engine_settings(
-    engine_keys: dict[str, Any], budget: dict[str, Any], *, seed: int, final: bool
-) -> Any:
-    """The trainer settings a trial (or a final retraining) runs with under ``budget``.
+def derive_seed(*parts: Any) -> int:
+    """A stable 31-bit seed from ``parts`` (the same on every machine and Python run)."""
+    text = "/".join(str(p) for p in parts).encode()
+    return int.from_bytes(hashlib.sha256(text).digest()[:4], "big") & 0x7FFFFFFF
 
-    An "epoch" of the budget is ``epoch_beats`` training beats, so every config sees the same
-    beats per report whatever its batch size.
-    """
-    from mads_zoo.train.engine import TrainSettings
+
+def trial_settings(
+    engine_keys: dict[str, Any], spec: TrialSpec, budget: Budget, device: str
+) -> Any:
+    """The trainer settings of ``spec`` under ``budget``: its beats, seed, metric and precision."""
+    from mads_zoo.train.settings import TrainSettings
 
     settings = TrainSettings.from_config(
         engine_keys,
-        epochs=budget["final_epochs"] if final else budget["max_epochs"],
-        early_stopping=budget["early_stopping"],
-        seed=seed,
-        precision=budget["precision"],
+        beats=spec.beats,
+        seed=spec.seed,
+        early_stopping=budget.early_stopping,
+        monitor=budget.metric.removeprefix("val_"),
+        precision=budget.precision,
+        device=device,
     )
-    if budget["epoch_beats"]:
-        steps = max(1, math.ceil(budget["epoch_beats"] / settings.batch_size))
-        settings = replace(settings, epoch_steps=steps)
+    if budget.eval_beats:
+        settings.epoch_steps = max(1, math.ceil(budget.eval_beats / settings.batch_size))
     return settings
 
 
-def train_config(
-    arch_name: str,
-    sample: dict[str, Any],
-    data: TrialData,
-    budget: dict[str, Any],
-    *,
-    seed: int,
-    final: bool,
-    on_epoch: Any = None,
-) -> tuple[Any, Any, dict[str, Any]]:
-    """Build ``arch_name`` with a search ``sample`` over its defaults and train it on ``data``.
+def _placement() -> tuple[str, str, list[str]]:
+    """``(node id, node ip, accelerator ids)`` of the Ray worker running this code."""
+    try:
+        import ray
 
-    ``on_epoch`` gets each epoch's record with the model's parameter count added.
-    Returns ``(model, fit result, resolved config)``.
-    """
-    from mads_zoo.models import build_model, count_parameters
+        if not ray.is_initialized():
+            return "", "", []
+        context = ray.get_runtime_context()
+        gpus = [str(g) for g in context.get_accelerator_ids().get("GPU", [])]
+        return context.get_node_id(), ray.util.get_node_ip_address(), gpus
+    except Exception:  # placement is informative only
+        return "", "", []
+
+
+def _device(gpu_ids: list[str]) -> tuple[str, str]:
+    """The torch device for the GPUs Ray gave this worker, and a note when it cannot use them."""
+    import torch
+
+    if not gpu_ids:
+        return "cpu", ""
+    if torch.cuda.is_available():
+        return "cuda", ""
+    return (
+        "cpu",
+        f"Ray assigned GPU {','.join(gpu_ids)} but CUDA is not available: trained on the CPU",
+    )
+
+
+def run_trial(spec: TrialSpec, data: TrialData, budget: Budget) -> TrialRecord:
+    """Train ``spec`` on ``data`` under ``budget``; a failure becomes a failed record."""
+    from mads_zoo.config import resolve_config, split_engine_keys
+    from mads_zoo.models import count_parameters
     from mads_zoo.registry import get_registry
-    from mads_zoo.train.engine import Trainer
-    from mads_zoo.train.runtime import seed_everything
+    from mads_zoo.train.engine import evaluate
+    from mads_zoo.train.run import fit_architecture
+    from mads_zoo.train.runtime import configure_threads, inference_precision
 
-    arch = get_registry().architecture(arch_name)
-    config = resolve_config(arch, sample=sample)
-    _, engine_keys = split_engine_keys(config)
-    settings = engine_settings(engine_keys, budget, seed=seed, final=final)
-    seed_everything(seed)
-    shape = tuple(data.x_train.shape[1:])
-    model = build_model(arch, config, num_classes=len(data.classes), input_shape=shape)
-    params = count_parameters(model)
+    node_id, node_ip, gpu_ids = _placement()
+    device, note = _device(gpu_ids)
+    threads = configure_threads(budget.trial_threads)
+    record = TrialRecord(
+        spec, status="failed", device=device, threads=threads, note=note,
+        node_id=node_id, node_ip=node_ip, gpu_ids=gpu_ids,
+    )  # fmt: skip
+    started = time.perf_counter()
+    try:
+        arch = get_registry().architecture(spec.combo.architecture)
+        config = resolve_config(arch, sample=spec.config)
+        record.resolved_config = config
+        settings = trial_settings(split_engine_keys(config)[1], spec, budget, device)
+        model, fit = fit_architecture(arch, config, data, settings)
+        record.steps, record.evaluations = fit.steps, len(fit.history)
+        record.params, record.precision = count_parameters(model), fit.precision
+        record.curve = [r.get(budget.metric) for r in fit.history]
+        record.beats_per_second = fit.beats_per_second
+        if fit.status == "diverged":
+            record.error = fit.message
+            return record
+        record.val = {k: v for k, v in fit.best_metrics.items() if k != "confusion"}
+        record.score = float(fit.best_metrics[budget.metric.removeprefix("val_")])
+        record.status = fit.status
+        if spec.stage == "final" and data.test is not None:
+            import torch
 
-    def with_params(record: dict[str, Any]) -> None:
-        if on_epoch is not None:
-            on_epoch({**record, "params": params})
-
-    fit = Trainer(settings).fit(
-        model,
-        data.x_train,
-        data.y_train,
-        data.x_val,
-        data.y_val,
-        class_names=data.classes,
-        n_train_original=data.n_train_original,
-        on_epoch=with_params,
-    )
-    return model, fit, config
+            precision = inference_precision(fit.precision, torch.device(device))
+            record.test = evaluate(
+                model, data.test.x, data.test.y, data.classes, precision=precision
+            )
+    except Exception as error:  # one failed run never ends the bench
+        record.status, record.score = "failed", None
+        record.error = f"{type(error).__name__}: {error}".strip()[:300]
+        record.note = (record.note + "\n" + traceback.format_exc())[-4000:].strip()
+    finally:
+        record.seconds = time.perf_counter() - started
+    return record
 
 
-def tune_trainable(
-    sample: dict[str, Any], *, data: TrialData, arch_name: str, budget: dict[str, Any], seed: int
-) -> None:
-    """The Ray Tune function trainable: train one sampled config, report every epoch."""
-    from ray import tune
+def summary(values: list[float]) -> dict[str, Any]:
+    """Mean and 95% confidence half-width (Student t over the values) of ``values``."""
+    from scipy import stats
 
-    from mads_zoo.train.runtime import configure_threads
-
-    configure_threads(budget["cpus_per_trial"])
-    _, fit, _ = train_config(
-        arch_name, sample, data, budget, seed=seed, final=False, on_epoch=tune.report
-    )
-    if fit.status == "diverged":
-        raise TrialDiverged(fit.message)
+    array = np.asarray(values, dtype=float)
+    n = len(array)
+    mean = float(array.mean()) if n else math.nan
+    if n > 1:
+        half = float(stats.t.ppf(0.975, n - 1) * array.std(ddof=1) / math.sqrt(n))
+    else:
+        half = math.nan
+    return {"mean": mean, "ci95": half, "values": [float(v) for v in array]}

@@ -24,64 +24,40 @@ from mads_zoo.errors import ConfigError
 
 
 class RichProgress(HarnessProgress):
-    """Combos done/total with ETA, the current combo's trials and its best so far."""
+    """The current stage's runs done/total with ETA, the best score so far, one line per failure."""
 
-    def __init__(self, progress: Progress, total: int) -> None:
+    def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.combos = progress.add_task("combos", total=total, info="")
-        self.trials = progress.add_task("trials", total=None, info="", visible=False)
+        self.runs = progress.add_task("starting", total=None, info="")
         self.best = float("nan")
 
-    def combo_started(self, combo: Any, index: int, total: int, trials: int) -> None:
-        """Reset the trials bar for a new combo."""
-        self.best = float("nan")
-        self.progress.reset(self.trials, total=trials, visible=True, info=combo.key)
-        self.progress.update(self.combos, info=f"now {combo.key}")
+    def stage_started(self, name: str, runs: int) -> None:
+        """Reset the bar for a new stage."""
+        self.progress.reset(self.runs, total=runs, description=name)
 
-    def trial_result(self, combo: Any, value: float) -> None:
-        """Track the best validation metric so far."""
-        if not value <= self.best:
-            self.best = value
-            self.progress.update(self.trials, info=f"{combo.key} best val macro recall {value:.4f}")
-
-    def trial_finished(self, combo: Any, failed: bool) -> None:
-        """Advance the trials bar."""
-        self.progress.advance(self.trials)
-
-    def combo_finished(self, combo: Any, summary: dict[str, Any]) -> None:
-        """Advance the combos bar and print the combo's test numbers."""
-        self.progress.advance(self.combos)
-        if "test" in summary:
-            t = summary["test"]
-            line = (
-                f"{combo.key}: test accuracy {t['accuracy']['mean']:.4f}  macro recall "
-                f"{t['macro_recall']['mean']:.4f}  macro F1 {t['macro_f1']['mean']:.4f}  "
-                f"({summary['trials']} trials, {summary['failed_trials']} failed)"
+    def trial_finished(self, record: Any, reused: bool) -> None:
+        """Advance the bar; track the best score; print failures."""
+        self.progress.advance(self.runs)
+        if record.failed:
+            self.progress.console.print(
+                f"{record.spec.key} failed: {record.error}", highlight=False, markup=False
             )
-        else:
-            line = f"{combo.key}: [red]failed[/] {summary.get('error', '')}"
-        self.progress.console.print(line, highlight=False)
+            return
+        if not record.score <= self.best:
+            self.best = record.score
+        self.progress.update(
+            self.runs, info=f"best {self.best:.4f} (last: {record.spec.combo.key})"
+        )
 
     def phase(self, text: str) -> None:
         """Show a status line."""
-        self.progress.update(self.combos, info=text)
+        self.progress.update(self.runs, info=text)
 
 
-def _leaderboard_table(rows: list[dict[str, Any]], title: str) -> Table:
-    keys = [
-        k
-        for k in (
-            "rank",
-            "architecture",
-            "sampler",
-            "accuracy",
-            "macro recall",
-            "macro F1",
-            "params",
-            "train s",
-        )
-        if any(k in r for r in rows)
-    ]
+def _leaderboard_table(rows: list[dict[str, Any]], title: str, metric: str) -> Table:
+    wanted = ("rank", "architecture", "sampler", "reached", metric, "test accuracy",
+              "test macro F1", "error")  # fmt: skip
+    keys = [k for k in wanted if any(k in r for r in rows)]
     table = Table(title=title, title_justify="left")
     for key in keys:
         table.add_column(key, justify="left" if key in ("architecture", "sampler") else "right")
@@ -94,11 +70,9 @@ def _show_report(store: Any) -> None:
     from mads_zoo.bench.report import render_report
 
     rows, plots = render_report(store)
-    request = store.load_request()
-    title = (
-        f"leaderboard: {request['dataset']}/{request['split']}, budget {request['budget']['name']}"
-    )
-    console.print(_leaderboard_table(rows, title))
+    run = store.load_run()
+    title = f"leaderboard: {run.data.dataset}/{run.data.split}, budget {run.budget.name}"
+    console.print(_leaderboard_table(rows, title, run.budget.metric))
     console.print(
         f"results in {store.root}: leaderboard.md, leaderboard.html, trials.parquet, "
         f"{len(plots)} plots",
@@ -138,54 +112,33 @@ def bench_command(
     --budget smoke[/], [cyan]mads-zoo bench --resume runs/bench/mitbih-intra-quick-...[/]
     """
     from mads_zoo.bench.budget import get_budget
-    from mads_zoo.bench.harness import BenchRequest, run_bench, select_combos
-    from mads_zoo.bench.results import Combo, RunStore
+    from mads_zoo.bench.harness import BenchRequest, resume_bench, run_bench, start_bench
 
     if resume is not None:
-        store = RunStore(resume)
-        stored = store.load_request()
-        request = BenchRequest(
-            dataset=stored["dataset"],
-            split=stored["split"],
-            seed=stored["seed"],
-            budget=get_budget(stored["budget"]["name"]).with_overrides(
-                {k: v for k, v in stored["budget"].items() if k != "name"}
-            ),
-            data_dir=data_dir,
-            address=address,
-            combos=[Combo(*c) for c in stored["combos"]],
-        )
+        store = resume_bench(resume, data_dir)
     else:
         if not (run_all or arch or sampler):
             raise ConfigError("say which combos: --all, or --arch/--sampler patterns")
-        chosen = get_budget(budget, parse_overrides(budget_set or []))
         request = BenchRequest(
+            budget=get_budget(budget, parse_overrides(budget_set or [])),
             archs=arch or ["*"],
             samplers=sampler or ["*"],
             dataset=dataset,
             split=split,
-            budget=chosen,
             seed=seed,
             data_dir=data_dir,
-            address=address,
         )
-        request.combos = select_combos(request.archs, request.samplers)
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        store = RunStore(out or Path("runs") / "bench" / f"{dataset}-{split}-{budget}-{stamp}")
-        store.save_request(
-            {
-                "dataset": dataset,
-                "split": split,
-                "seed": seed,
-                "budget": chosen.to_dict(),
-                "combos": [[c.architecture, c.sampler] for c in request.combos],
-            }
+        store = start_bench(
+            request, out or Path("runs") / "bench" / f"{dataset}-{split}-{budget}-{stamp}"
         )
-    assert request.budget is not None
+    run = store.load_run()
+    b = run.budget
     console.print(
-        f"bench: {len(request.combos)} combos on {request.dataset}/{request.split}, budget "
-        f"{request.budget.name} ({request.budget.trials} trials per combo), "
-        f"run folder {store.root}",
+        f"bench: {len(run.combos)} combos on {run.data.dataset}/{run.data.split}, budget "
+        f"{b.name} ({b.trials} trials of {b.rung_beats:,} beats per combo, then successive "
+        f"halving; {b.finalists or 'all'} finalist(s) x {b.final_seeds} seeds of "
+        f"{b.final_beats:,} beats), run folder {store.root}",
         highlight=False,
     )
     progress = Progress(
@@ -201,7 +154,7 @@ def bench_command(
     started = time.perf_counter()
     try:
         with progress:
-            run_bench(request, store, RichProgress(progress, len(request.combos)))
+            run_bench(store, RichProgress(progress), address=address)
     except KeyboardInterrupt:
         console.print(f"interrupted; continue with: mads-zoo bench --resume {store.root}")
         raise typer.Exit(130) from None

@@ -1,4 +1,4 @@
-"""One training run from names: the glue shared by ``mads-zoo train`` and benchmark trials.
+"""One training run from names: the fit path shared by ``mads-zoo train`` and every bench run.
 
 ``fit_architecture`` trains a registered architecture on prepared folds;
 ``TrainRequest`` + ``run_training`` add everything a single CLI run needs around it (config
@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mads_zoo.config import resolve_config, split_engine_keys
 from mads_zoo.errors import ConfigError
@@ -24,13 +24,27 @@ from mads_zoo.train.runtime import seed_everything
 if TYPE_CHECKING:
     from torch import nn
 
-    from mads_zoo.data import Folds
+    from mads_zoo.data import Fold
+
+
+class TrainingFolds(Protocol):
+    """What training reads of a fold set.
+
+    :class:`~mads_zoo.data.Folds`, or a bench run's :class:`~mads_zoo.bench.trial.TrialData`
+    (which never carries the test fold to a tuning trial).
+    """
+
+    train: Fold
+    val: Fold
+    classes: tuple[str, ...]
+    train_size_before: int
+    input_shape: tuple[int, ...]
 
 
 def fit_architecture(
     arch: Architecture,
     config: Mapping[str, Any],
-    folds: Folds,
+    folds: TrainingFolds,
     settings: TrainSettings,
     on_epoch: EpochCallback | None = None,
     on_step: StepCallback | None = None,
@@ -43,7 +57,7 @@ def fit_architecture(
 
 def fit_on_folds(
     model: nn.Module,
-    folds: Folds,
+    folds: TrainingFolds,
     settings: TrainSettings,
     on_epoch: EpochCallback | None = None,
     on_step: StepCallback | None = None,

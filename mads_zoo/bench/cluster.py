@@ -1,0 +1,135 @@
+"""Ray for the bench: the embedded (or joined) Ray instance, and runs scheduled as Ray tasks.
+
+Every training run of a bench is one Ray task that reserves ``cpus_per_trial`` CPUs and
+``gpus_per_trial`` GPUs; runs of every combo are submitted together and Ray places them on
+whatever nodes have room. The driver process only submits, waits and records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from mads_zoo.bench.budget import Budget
+from mads_zoo.bench.results import TrialRecord, TrialSpec
+
+# Ray's own console output is replaced by our progress display.
+RAY_QUIET_ENV = {"RAY_DEDUP_LOGS": "0", "RAY_AIR_NEW_OUTPUT": "0"}
+#: Unix socket paths break past ~107 characters; Ray adds about 70 to its temp dir.
+MAX_RAY_TEMP_DIR = 36
+#: The embedded Ray's address for its own nodes and clients: loopback only.
+LOOPBACK = "127.0.0.1"
+
+
+@contextlib.contextmanager
+def ray_session(run_dir: Path, address: str | None, num_cpus: int) -> Iterator[None]:
+    """A local Ray instance whose logs stay in the run folder (or join ``address``).
+
+    Ray's token authentication stays on (Ray generates ``~/.ray/auth_token`` on first use;
+    a client without the token is refused), and the embedded instance announces and is
+    reached on the loopback address only. ``address`` joins a cluster with its own
+    authentication.
+    """
+    os.environ.update({k: v for k, v in RAY_QUIET_ENV.items() if k not in os.environ})
+    import ray
+
+    # "token authentication is enabled" is the state we want, not news for the console
+    logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
+    if address:
+        ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
+        try:
+            yield
+        finally:
+            ray.shutdown()
+        return
+    ray_dir = (run_dir / "ray").resolve()
+    short = ray_dir if len(str(ray_dir)) <= MAX_RAY_TEMP_DIR else None
+    temp = Path(tempfile.mkdtemp(prefix="mzr-", dir="/tmp")) if short is None else short
+    temp.mkdir(parents=True, exist_ok=True)
+    ray.init(
+        num_cpus=num_cpus,
+        include_dashboard=False,
+        _node_ip_address=LOOPBACK,
+        _temp_dir=str(temp),
+        logging_level=logging.ERROR,
+        log_to_driver=False,
+        configure_logging=True,
+    )
+    try:
+        yield
+    finally:
+        ray.shutdown()
+        if short is None:  # keep Ray's logs with the run, drop its sockets
+            logs = next(temp.glob("session_*/logs"), None)
+            if logs is not None:
+                shutil.copytree(logs, ray_dir / "logs", dirs_exist_ok=True)
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+def gpus_per_trial(budget: Budget) -> float:
+    """The GPUs each trial reserves: ``auto`` is one when the cluster has any, else none."""
+    if budget.gpus_per_trial != "auto":
+        return float(budget.gpus_per_trial)
+    import ray
+
+    return 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+
+
+def cluster_summary() -> dict[str, Any]:
+    """The CPUs, GPUs and nodes Ray offers this bench."""
+    import ray
+
+    resources = ray.cluster_resources()
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    return {"cpus": resources.get("CPU", 0), "gpus": resources.get("GPU", 0), "nodes": len(nodes)}
+
+
+class RayRunner:
+    """Runs batches of specs as Ray tasks, each on the data object its ``data_for`` names."""
+
+    def __init__(self, budget: Budget, data_for: Callable[[TrialSpec], Any]) -> None:
+        import ray
+
+        from mads_zoo.bench.trial import run_trial
+
+        self.budget = budget
+        self.gpus = gpus_per_trial(budget)
+        self.data_for = data_for
+        self.task = ray.remote(run_trial).options(
+            num_cpus=budget.cpus_per_trial, num_gpus=self.gpus, max_retries=0
+        )
+
+    def run(
+        self, specs: Sequence[TrialSpec], on_record: Callable[[TrialRecord], None]
+    ) -> list[TrialRecord]:
+        """Run every spec at once (Ray queues what does not fit); records in ``specs`` order.
+
+        ``on_record`` sees each record as it arrives (in completion order).
+        """
+        import ray
+
+        pending = {
+            self.task.remote(spec, self.data_for(spec), self.budget): i
+            for i, spec in enumerate(specs)
+        }
+        records: list[TrialRecord | None] = [None] * len(specs)
+        waiting = list(pending)
+        while waiting:
+            done, waiting = ray.wait(waiting, num_returns=1)
+            index = pending[done[0]]
+            try:
+                record = ray.get(done[0])
+            except Exception as error:  # the worker died (out of memory, killed, ...)
+                message = str(error).strip().splitlines()[-1] if str(error).strip() else ""
+                record = TrialRecord(
+                    specs[index], status="failed", error=f"{type(error).__name__}: {message}"[:300]
+                )
+            records[index] = record
+            on_record(record)
+        return [r for r in records if r is not None]
