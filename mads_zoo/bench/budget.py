@@ -59,6 +59,9 @@ class Budget:
         precision: Training precision of every trial (``auto`` is resolved once, when the
             run starts, and stored resolved).
         val_fraction: Share of the training part held out for validation.
+        max_mflops: Compute cap per beat (``0``: none): a config whose model needs more
+            forward MFLOPs per beat (``torch.utils.flop_counter``) is refused before it
+            trains, so that equal beats stay affordable on small machines.
     """
 
     name: str
@@ -79,6 +82,7 @@ class Budget:
     threads: int = 0
     precision: str = "auto"
     val_fraction: float = 0.1
+    max_mflops: int = 0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -88,7 +92,14 @@ class Budget:
         for key in ("trials", "suggest_batch", "rung_beats", "final_seeds", "final_beats"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"budget {key} must be at least 1, got {getattr(self, key)}")
-        for key in ("n_initial_points", "finalists", "eval_beats", "early_stopping", "threads"):
+        for key in (
+            "n_initial_points",
+            "finalists",
+            "eval_beats",
+            "early_stopping",
+            "threads",
+            "max_mflops",
+        ):
             if getattr(self, key) < 0:
                 raise ConfigError(f"budget {key} must be >= 0, got {getattr(self, key)}")
         if self.reduction_factor < 2:
@@ -166,6 +177,7 @@ PRESETS: dict[str, Budget] = {
         final_seeds=3,
         final_beats=250_000,
         val_fraction=0.05,
+        max_mflops=100,
     ),
     # the seed report's protocol: every combo tuned with 20 trials and trained to the same
     # budget (about 30 passes over the training fold), 5 final seeds each

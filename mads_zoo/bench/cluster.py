@@ -42,7 +42,10 @@ def ray_session(run_dir: Path, address: str | None, num_cpus: int) -> Iterator[N
     # "token authentication is enabled" is the state we want, not news for the console
     logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
     if address:
-        ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
+        # a driver on the cluster's own machine joins over loopback, like the nodes it finds
+        host = address.rsplit(":", 1)[0]
+        local = {"_node_ip_address": LOOPBACK} if host in (LOOPBACK, "localhost") else {}
+        ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, **local)
         try:
             yield
         finally:

@@ -169,6 +169,7 @@ class _FoldObjects:
         self.run = run
         self.progress = progress
         self.objects: dict[tuple[str, str, bool], Any] = {}
+        self.seconds = 0.0  # spent preparing folds and putting them in the object store
 
     def __call__(self, spec: TrialSpec) -> Any:
         import ray
@@ -181,6 +182,7 @@ class _FoldObjects:
         final = spec.stage == "final"
         key = (spec.combo.sampler, layout, final)
         if key not in self.objects:
+            started = time.perf_counter()
             self.progress.phase(f"preparing folds: {spec.combo.sampler}, {layout}")
             data = self.run.data
             folds = prepare_folds(
@@ -193,6 +195,7 @@ class _FoldObjects:
                 val_fraction=self.run.budget.val_fraction,
             )
             self.objects[key] = ray.put(TrialData.from_folds(folds, with_test=final))
+            self.seconds += time.perf_counter() - started
         return self.objects[key]
 
 
@@ -210,7 +213,8 @@ def run_bench(store: RunStore, progress: Progress, address: str | None = None) -
         progress.phase(
             f"Ray: {cluster['cpus']:g} CPUs, {cluster['gpus']:g} GPUs on {cluster['nodes']} node(s)"
         )
-        runner = RayRunner(run.budget, _FoldObjects(run, progress))
+        fold_objects = _FoldObjects(run, progress)
+        runner = RayRunner(run.budget, fold_objects)
 
         def execute(name: str, specs: Sequence[TrialSpec]) -> list[TrialRecord]:
             nonlocal reused, ran
@@ -237,6 +241,7 @@ def run_bench(store: RunStore, progress: Progress, address: str | None = None) -
         {
             "wall_seconds": time.perf_counter() - started,
             "ray_start_seconds": ray_seconds,
+            "prepare_seconds": fold_objects.seconds,
             "driver_cores": available_cores(),
             "cluster": cluster,
             "runs": ran,

@@ -107,6 +107,29 @@ def _device(gpu_ids: list[str]) -> tuple[str, str]:
     )
 
 
+def forward_mflops(model: Any, input_shape: tuple[int, ...]) -> float:
+    """Forward MFLOPs per beat of ``model`` as ``torch.utils.flop_counter`` counts them.
+
+    Counted in eval mode on two beats (batch norm needs more than one), without gradients;
+    the model's weights, buffers and mode are left as they were.
+    """
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    training = model.training
+    model.eval()
+    try:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(torch.zeros(2, *input_shape))
+    finally:
+        model.train(training)
+    return counter.get_total_flops() / 2 / 1e6
+
+
+class OverBudget(Exception):
+    """A config whose model exceeds the budget's compute cap; the trial is refused."""
+
+
 def run_trial(spec: TrialSpec, data: TrialData, budget: Budget) -> TrialRecord:
     """Train ``spec`` on ``data`` under ``budget``; a failure becomes a failed record."""
     from mads_zoo.config import resolve_config, split_engine_keys
@@ -129,7 +152,17 @@ def run_trial(spec: TrialSpec, data: TrialData, budget: Budget) -> TrialRecord:
         config = resolve_config(arch, sample=spec.config)
         record.resolved_config = config
         settings = trial_settings(split_engine_keys(config)[1], spec, budget, device)
-        model, fit = fit_architecture(arch, config, data, settings)
+
+        def admit(model: Any) -> None:
+            if budget.max_mflops:
+                mflops = forward_mflops(model, data.input_shape)
+                if mflops > budget.max_mflops:
+                    raise OverBudget(
+                        f"{mflops:,.0f} MFLOPs per beat, over the budget's max_mflops "
+                        f"{budget.max_mflops}: not trained"
+                    )
+
+        model, fit = fit_architecture(arch, config, data, settings, admit=admit)
         record.steps, record.evaluations = fit.steps, len(fit.history)
         record.params, record.precision = count_parameters(model), fit.precision
         record.curve = [r.get(budget.metric) for r in fit.history]
@@ -147,6 +180,8 @@ def run_trial(spec: TrialSpec, data: TrialData, budget: Budget) -> TrialRecord:
             record.test = evaluate(
                 model, data.test.x, data.test.y, data.classes, precision=precision
             )
+    except OverBudget as error:
+        record.status, record.error = "over budget", str(error)
     except Exception as error:  # one failed run never ends the bench
         record.status, record.score = "failed", None
         record.error = f"{type(error).__name__}: {error}".strip()[:300]

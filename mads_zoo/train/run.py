@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -48,10 +48,17 @@ def fit_architecture(
     settings: TrainSettings,
     on_epoch: EpochCallback | None = None,
     on_step: StepCallback | None = None,
+    admit: Callable[[nn.Module], None] | None = None,
 ) -> tuple[nn.Module, FitResult]:
-    """Build ``arch`` with ``config`` (seeded) and train it on ``folds``' train/val folds."""
+    """Build ``arch`` with ``config`` (seeded) and train it on ``folds``' train/val folds.
+
+    ``admit`` sees the built model before any training and may raise to refuse it (the bench
+    refuses models over its compute budget).
+    """
     seed_everything(settings.seed)
     model = build_model(arch, config, num_classes=len(folds.classes), input_shape=folds.input_shape)
+    if admit is not None:
+        admit(model)
     return model, fit_on_folds(model, folds, settings, on_epoch, on_step)
 
 

@@ -1,0 +1,181 @@
+"""The bench on real Ray: end to end, deterministic, scaled out, and secure.
+
+Each test starts Ray (a few seconds) and trains tiny smoke budgets on the synthetic dataset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import run_cli, write_distribution
+
+from mads_zoo.bench.results import RunStore
+
+pytestmark = pytest.mark.slow
+
+DIVERGES = """
+import mads_zoo
+
+
+def build(config, input_shape, num_classes):
+    import torch
+    from torch import nn
+
+    class Boom(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(input_shape[-1], num_classes)
+
+        def forward(self, x):
+            return self.linear(x.flatten(1)[:, : self.linear.in_features]) * float("inf")
+
+    return Boom()
+
+
+@mads_zoo.hookimpl
+def register_architectures(register):
+    register(mads_zoo.Architecture(name="boom-net", layout="1d", build=build,
+                                   description="Diverges on purpose."))
+"""
+
+
+SMOKE = ["--arch", "2dcnn", "--arch", "boom-net", "--sampler", "none", "--sampler",
+         "random-under", "--dataset", "synthetic", "--budget", "smoke"]  # fmt: skip
+
+
+def test_a_smoke_bench_runs_end_to_end_and_resumes(tmp_path):
+    site = tmp_path / "site"
+    write_distribution(site, "zoo-boom", {"zoo_boom": DIVERGES}, {"boom": "zoo_boom"})
+    env = {"PYTHONPATH": str(site)}
+    run = tmp_path / "run"
+    result = run_cli("bench", *SMOKE, "--out", "run", env=env, cwd=tmp_path)  # relative path
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "leaderboard" in result.stdout and "loss became" in result.stdout  # one line each
+
+    trials = pd.read_parquet(run / "trials.parquet")
+    tuning = trials[trials.stage == "tune"]
+    assert len(tuning[tuning.rung == 0]) == 2 + 2 + 1 + 1  # boom-net searches nothing: 1 trial
+    boom = trials[trials.architecture == "boom-net"]
+    assert (boom.status == "failed").all() and boom.error.str.contains("loss became").all()
+    final = trials[trials.stage == "final"]
+    assert len(final) == 2 and final.test_accuracy.notna().all()  # 1 finalist x 2 seeds
+    assert final.seed.nunique() == 2 and (final.beats == 512).all()
+    assert trials.node_id.str.len().gt(0).all() and (trials.threads == 1).all()
+
+    results = {r.combo.key: r for r in RunStore(run).load_results(RunStore(run).load_run().combos)}
+    selected = [r for r in results.values() if r.outcome == "selected"]
+    assert len(selected) == 1 and selected[0].combo.architecture == "2dcnn"
+    assert (
+        len(selected[0].test["accuracy"]["values"]) == 2
+        and selected[0].test["macro_f1"]["ci95"] >= 0
+    )
+    assert results["boom-net--none"].outcome == "failed"
+    leaderboard = (run / "leaderboard.md").read_text()
+    assert "2dcnn *" in leaderboard and "Failed runs" in leaderboard and "95% CI" in leaderboard
+    for png in ("per-class-recall.png", "best-so-far.png"):
+        assert (run / "plots" / png).stat().st_size > 5_000
+    timing = json.loads((run / "timing.json").read_text())
+    assert timing["wall_seconds"] > timing["ray_start_seconds"] > 0 and timing["runs"] == len(
+        trials
+    )
+
+    best = run / "combos" / selected[0].combo.key / "best_config.toml"
+    retrain = run_cli("train", "2dcnn", "--config", str(best), "--dataset", "synthetic",
+                      "--max-steps", "3", "--out", str(tmp_path / "retrain"))  # fmt: skip
+    assert retrain.returncode == 0, retrain.stderr
+
+    (run / "combos" / selected[0].combo.key / "final.json").unlink()  # as if interrupted
+    before = {p: p.stat().st_mtime_ns for p in run.glob("trials/*.json")}
+    resumed = run_cli("bench", "--resume", "run", env=env, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert {p: p.stat().st_mtime_ns for p in run.glob("trials/*.json")} == before  # none rerun
+    assert json.loads((run / "timing.json").read_text())["runs"] == 0
+    assert (run / "combos" / selected[0].combo.key / "final.json").is_file()
+    report = run_cli("report", str(run))
+    assert report.returncode == 0 and "2dcnn" in report.stdout
+
+
+@pytest.mark.skipif(shutil.which("taskset") is None, reason="needs taskset")
+def test_the_same_command_gives_identical_results_with_one_or_two_trials_at_a_time(tmp_path):
+    exe = Path(sys.executable).with_name("mads-zoo")
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    args = ["bench", "--arch", "2dcnn", "--arch", "1dcnngru", "--sampler", "none", "--sampler",
+            "random-under", "--dataset", "synthetic", "--budget", "smoke"]  # fmt: skip
+    two = subprocess.run([str(exe), *args, "--out", str(tmp_path / "two")], env=env,
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    one = subprocess.run(["taskset", "-c", "0", str(exe), *args, "--out", str(tmp_path / "one")],
+                         env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert two.returncode == 0 and one.returncode == 0, two.stderr[-2000:] + one.stderr[-2000:]
+    cpus = [json.loads((tmp_path / n / "timing.json").read_text())["cluster"]["cpus"]
+            for n in ("one", "two")]  # fmt: skip
+    assert cpus == [1, 2]
+    first = RunStore(tmp_path / "one").comparable_results()
+    second = RunStore(tmp_path / "two").comparable_results()
+    assert len(first["trials"]) == 2 * 4 + 2 + 2  # rung 0, rung 1 (2 of 4), 1 finalist x 2
+    assert first == second  # every metric digit, every config, every seed
+
+
+def test_trials_spread_over_a_two_node_cluster_and_get_the_gpus_they_ask_for(tmp_path, monkeypatch):
+    import ray
+    from ray.cluster_utils import Cluster
+
+    # Ray rewrites a loopback --address to this machine's other address; tests stay on loopback
+    monkeypatch.setattr(ray._private.ray_constants, "ENABLE_RAY_CLUSTER", False)
+
+    from mads_zoo.bench.budget import get_budget
+    from mads_zoo.bench.harness import BenchRequest, Progress, run_bench, start_bench
+
+    cluster = Cluster(
+        initialize_head=True, head_node_args={"num_cpus": 1, "node_ip_address": "127.0.0.1"}
+    )
+    try:
+        gpu_node = cluster.add_node(num_cpus=1, num_gpus=2, node_ip_address="127.0.0.1")
+        cluster.wait_for_nodes()
+
+        def bench(name, **budget):
+            request = BenchRequest(
+                budget=get_budget("smoke", budget), archs=["2dcnn"],
+                samplers=["none", "random-under"], dataset="synthetic",
+            )  # fmt: skip
+            store = start_bench(request, tmp_path / name)
+            run_bench(store, Progress(), address=cluster.address)
+            return pd.DataFrame([t.row() for t in store.all_trials()])
+
+        cpu = bench("cpu", gpus_per_trial=0)
+        assert cpu.node_id.nunique() == 2  # both nodes trained trials of one bench
+        assert (cpu.gpu_ids == "").all() and (cpu.device == "cpu").all()
+
+        gpu = bench("gpu", gpus_per_trial=1)
+        assert (gpu.node_id == gpu_node.node_id).all()  # only that node has GPUs
+        assert gpu.gpu_ids.isin(["0", "1"]).all() and (gpu.device == "cpu").all()
+        trial = RunStore(tmp_path / "gpu").all_trials()[0]
+        assert "CUDA is not available: trained on the CPU" in trial.note
+    finally:
+        cluster.shutdown()
+
+
+def test_the_embedded_ray_refuses_a_client_without_the_token(tmp_path):
+    """Token authentication stays on: `ray status` without the token is refused."""
+    import ray
+
+    from mads_zoo.bench.harness import LOOPBACK, ray_session
+
+    with ray_session(tmp_path / "r", None, num_cpus=1):
+        assert os.environ.get("RAY_AUTH_MODE") != "disabled"
+        port = ray._private.worker.global_worker.node.gcs_address.rsplit(":", 1)[1]
+        status = [sys.executable, "-m", "ray.scripts.scripts", "status"]
+        status += ["--address", f"{LOOPBACK}:{port}"]
+        env = {k: v for k, v in os.environ.items() if k != "RAY_AUTH_TOKEN"}
+        stranger = subprocess.run(
+            status, env={**env, "HOME": str(tmp_path)}, capture_output=True, timeout=120
+        )
+        holder = subprocess.run(status, env=env, capture_output=True, text=True, timeout=120)
+    assert stranger.returncode != 0 and b"token" in stranger.stdout + stranger.stderr
+    assert holder.returncode == 0, holder.stderr[-500:]
