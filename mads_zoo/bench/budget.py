@@ -165,15 +165,16 @@ PRESETS: dict[str, Budget] = {
         final_seeds=2,
         final_beats=512,
     ),
-    # calibrated on 2 cores (docs/protocol.md): every combo screened, finalists with 3 seeds
+    # calibrated on 2 cores (docs/protocol.md): every combo screened (its defaults, then one
+    # TPE suggestion), two halvings, one finalist trained with 3 seeds to ~3 passes
     "quick": Budget(
         name="quick",
-        trials=3,
+        trials=2,
         suggest_batch=1,
-        n_initial_points=1,
-        rung_beats=4_000,
+        n_initial_points=0,
+        rung_beats=3_000,
         reduction_factor=3,
-        finalists=2,
+        finalists=1,
         final_seeds=3,
         final_beats=250_000,
         val_fraction=0.05,

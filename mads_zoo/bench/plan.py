@@ -53,7 +53,7 @@ def make_searcher(combo: Combo, budget: Budget) -> Any:
     if set(arch.search_space) <= set(arch.defaults):
         defaults = [{key: arch.defaults[key] for key in arch.search_space}]
     return HyperOptSearch(
-        space=space,
+        space=HyperOptSearch.convert_search_space(space),
         metric="score",
         mode="max",
         points_to_evaluate=defaults,
