@@ -119,6 +119,8 @@ def fake_record(spec):
     """Validation score from combo, config and beats; test numbers *inverted* on purpose."""
     if spec.combo.architecture == "f" and spec.config.get("x") == 0:
         return TrialRecord(spec, status="failed", error="RuntimeError: boom")
+    if spec.combo.architecture == "e" and spec.rung == 1:
+        return TrialRecord(spec, status="failed", error="RuntimeError: rung boom")
     score = BASE[spec.combo.architecture] + 0.01 * spec.config.get("x", 0) + spec.beats * 1e-7
     score += 0.001 * (spec.seed % 7) if spec.stage == "final" else 0
     test = None
@@ -161,6 +163,7 @@ def test_successive_halving_keeps_the_better_combos_and_selects_on_validation():
     assert results["b"].outcome == "selected" and results["d"].outcome == "finalist"
     assert results["b"].test["accuracy"]["mean"] < results["d"].test["accuracy"]["mean"]
     assert results["e"].outcome == "stopped" and results["e"].rung == 1 and not results["e"].test
+    assert results["e"].score is None and results["e"].error == "rung 1: RuntimeError: rung boom"
     assert results["a"].outcome == "stopped" and results["a"].rung == 0
     assert results["f"].failed_trials == 1 and results["f"].score is not None
     assert results["b"].confusion == [[18, 2], [4, 16]]  # summed over the two seeds

@@ -165,6 +165,8 @@ class Planner:
             for record in self._run(f"rung {rung}", specs):
                 scores[record.spec.combo] = record.score
                 reached[record.spec.combo] = rung
+                if record.failed:
+                    self.errors[record.spec.combo] = f"rung {rung}: {record.error}"
         final_rung = len(sizes)
         finalists = _ranked(alive, scores)[: self.budget.finalists or len(alive)]
         specs = [
@@ -201,7 +203,10 @@ class Planner:
             error = self.errors.get(combo) or "; ".join(errors)[:500] or "no trial ran"
             return ComboResult(outcome="failed", rung=0, score=None, error=error,
                                **self._common(combo, None))  # fmt: skip
-        return ComboResult(outcome="stopped", rung=rung, score=score, **self._common(combo, best))
+        error = self.errors.get(combo) if score is None else None
+        return ComboResult(
+            outcome="stopped", rung=rung, score=score, error=error, **self._common(combo, best)
+        )
 
     def _final_result(self, combo: Combo, rung: int, best: TrialRecord | None) -> ComboResult:
         runs = [r for r in self.records[combo] if r.spec.stage == "final"]
