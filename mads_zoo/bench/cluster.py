@@ -104,7 +104,11 @@ class RayRunner:
         self.budget = budget
         self.gpus = gpus_per_trial(budget)
         self.data_for = data_for
-        self.task = ray.remote(run_trial).options(
+        # max_calls=1: every run starts in a fresh worker process, so nothing a previous run
+        # left in a process (allocator, kernel caches, a plugin's global settings) can change
+        # its numbers; measured: a timm-convnext trial reused in a worker completed in one
+        # bench and hit a NaN loss at step 24 in the next (and in every fresh process)
+        self.task = ray.remote(max_calls=1)(run_trial).options(
             num_cpus=budget.cpus_per_trial, num_gpus=self.gpus, max_retries=0
         )
 
