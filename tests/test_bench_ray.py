@@ -168,7 +168,7 @@ def test_the_embedded_ray_refuses_a_client_without_the_token(tmp_path):
     from mads_zoo.bench.harness import LOOPBACK, ray_session
 
     with ray_session(tmp_path / "r", None, num_cpus=1):
-        assert os.environ.get("RAY_AUTH_MODE") != "disabled"
+        assert os.environ.get("RAY_AUTH_MODE") == "token"  # Ray's token auth is on
         port = ray._private.worker.global_worker.node.gcs_address.rsplit(":", 1)[1]
         status = [sys.executable, "-m", "ray.scripts.scripts", "status"]
         status += ["--address", f"{LOOPBACK}:{port}"]

@@ -19,8 +19,6 @@ from typing import Any
 
 from mads_zoo.bench.results import ComboResult, RunRecord, RunStore, TrialRecord, write_text
 
-COLUMNS = ("rank", "architecture", "sampler", "reached")
-
 
 def mean_ci(stat: dict[str, Any]) -> str:
     """``mean ± ci95`` (just the mean for a single seed)."""
