@@ -11,6 +11,7 @@ import pytest
 
 from mads_zoo import space
 from mads_zoo.bench.budget import PRESETS, get_budget
+from mads_zoo.bench.cluster import batch_cpus
 from mads_zoo.bench.harness import BenchRequest, resume_bench, select_combos, start_bench
 from mads_zoo.bench.plan import Planner, tuning_rungs
 from mads_zoo.bench.report import leaderboard_rows, mean_ci
@@ -280,3 +281,45 @@ def test_a_config_over_the_compute_cap_is_refused_before_it_trains():
     admitted = run_trial(_spec(combo, beats=64), data, get_budget("smoke", {"max_mflops": 100}))
     assert admitted.status == "completed" and admitted.steps == 1 and admitted.score is not None
     assert admitted.test is None  # tuning runs never see the test fold
+
+
+def test_a_short_batch_shares_the_cpus_instead_of_idling_slots():
+    # 3 final seeds on 2 one-CPU slots: all three at once, 2/3 CPU each (Ray counts in 1e-4)
+    assert batch_cpus(3, 2.0, 1) == 0.6666
+    assert 3 * batch_cpus(3, 2.0, 1) <= 2.0
+    assert batch_cpus(2, 2.0, 1) == 1  # fits in one wave
+    assert batch_cpus(4, 2.0, 1) == 1  # whole waves
+    assert batch_cpus(60, 2.0, 1) == 1  # many waves: the tail is a small share
+    assert batch_cpus(5, 4.0, 2) == 2  # 2 slots of 2 CPUs: 5 runs is over two waves
+    assert batch_cpus(3, 4.0, 2) == 1.3333
+    assert batch_cpus(3, 0.5, 1) == 1  # no whole slot: Ray queues as usual
+
+
+def test_the_report_renders_when_every_final_run_failed(tmp_path):
+    # measured on a GPU: every final seed failed on the test fold and the report then
+    # crashed writing its first plot into a plots/ folder nobody had made
+    from mads_zoo.bench.report import render_report
+    from mads_zoo.bench.results import DataSource, RunRecord
+
+    combos = [Combo(n, "none") for n in "ab"]
+    budget = get_budget("smoke")
+    store = RunStore(tmp_path)
+    store.save_run(RunRecord(DataSource("synthetic", "intra", None, "x"), 0, budget, tuple(combos)))
+
+    def execute(name, specs):
+        records = [
+            TrialRecord(s, status="failed", error="RuntimeError: test fold")
+            if s.stage == "final"
+            else fake_record(s)
+            for s in specs
+        ]
+        for record in records:
+            store.save_trial(record)
+        return records
+
+    for result in Planner(combos, budget, 0, execute, lambda c, b: FakeSearcher([])).run():
+        store.save_result(result, budget.metric)
+    rows, made = render_report(store)
+    assert [p.name for p in made] == ["best-so-far.png"]
+    assert not any("±" in str(r.get("test accuracy", "")) for r in rows)
+    assert "RuntimeError: test fold" in (tmp_path / "leaderboard.md").read_text()

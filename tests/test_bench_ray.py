@@ -179,3 +179,28 @@ def test_the_embedded_ray_refuses_a_client_without_the_token(tmp_path):
         holder = subprocess.run(status, env=env, capture_output=True, text=True, timeout=120)
     assert stranger.returncode != 0 and b"token" in stranger.stdout + stranger.stderr
     assert holder.returncode == 0, holder.stderr[-500:]
+
+
+def test_the_embedded_ray_listens_on_loopback_only(tmp_path):
+    """Measured: Ray rewrote the loopback address and its GCS listened on every interface."""
+    import socket
+
+    import ray
+    from ray._private.services import node_ip_address_from_perspective
+
+    from mads_zoo.bench.harness import LOOPBACK, ray_session
+
+    def reachable(host, port):
+        with socket.socket() as probe:
+            probe.settimeout(5)
+            return probe.connect_ex((host, port)) == 0
+
+    other = node_ip_address_from_perspective()  # the machine's routable address
+    with ray_session(tmp_path / "r", None, num_cpus=1):
+        nodes = ray.nodes()
+        gcs_port = int(ray._private.worker.global_worker.node.gcs_address.rsplit(":", 1)[1])
+        ports = [gcs_port] + [n[k] for n in nodes for k in ("NodeManagerPort", "ObjectManagerPort")]
+        assert {n["NodeManagerAddress"] for n in nodes} == {LOOPBACK}
+        assert all(reachable(LOOPBACK, port) for port in ports)
+        if other != LOOPBACK:
+            assert not any(reachable(other, port) for port in ports), other

@@ -9,7 +9,13 @@ from torch import nn
 
 from mads_zoo.errors import ConfigError
 from mads_zoo.testing import imbalanced_beats
-from mads_zoo.train.engine import Trainer, TrainSettings, evaluate, steps_per_epoch
+from mads_zoo.train.engine import (
+    Trainer,
+    TrainSettings,
+    evaluate,
+    predict_logits,
+    steps_per_epoch,
+)
 from mads_zoo.train.metrics import classification_metrics
 from mads_zoo.train.runtime import inference_precision, resolve_precision, seed_everything
 
@@ -138,3 +144,14 @@ def test_inference_runs_in_bf16_only_for_a_model_trained_in_bf16():
     assert inference_precision("bf16", cuda) == "bf16"
     assert inference_precision("fp32", cuda) == "fp32"
     assert inference_precision(None, cuda) == "fp32"  # a checkpoint that does not say
+
+
+def test_inference_runs_on_the_device_the_model_is_on():
+    # measured on a GPU: the bench's final test evaluation sent CPU batches (under the CPU's
+    # autocast) to a model on cuda; the "meta" device stands in for a GPU on any machine
+    seen = []
+    model = nn.Linear(3, 2).to("meta")
+    model.register_forward_pre_hook(lambda module, args: seen.append(args[0].device))
+    with pytest.raises((NotImplementedError, RuntimeError)):
+        predict_logits(model, torch.zeros(4, 3))  # a meta tensor has no values to bring back
+    assert seen == [torch.device("meta")]

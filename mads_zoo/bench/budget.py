@@ -166,7 +166,7 @@ PRESETS: dict[str, Budget] = {
         final_beats=512,
     ),
     # calibrated on 2 cores (docs/protocol.md): every combo screened (its defaults, then one
-    # TPE suggestion), two halvings, one finalist trained with 3 seeds to ~3 passes
+    # TPE suggestion), halvings by 3, one finalist trained with 3 seeds to ~6 passes
     "quick": Budget(
         name="quick",
         trials=2,
@@ -176,7 +176,7 @@ PRESETS: dict[str, Budget] = {
         reduction_factor=3,
         finalists=1,
         final_seeds=3,
-        final_beats=250_000,
+        final_beats=500_000,
         val_fraction=0.05,
         max_mflops=100,
     ),

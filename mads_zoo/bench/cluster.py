@@ -1,14 +1,16 @@
 """Ray for the bench: the embedded (or joined) Ray instance, and runs scheduled as Ray tasks.
 
 Every training run of a bench is one Ray task that reserves ``cpus_per_trial`` CPUs and
-``gpus_per_trial`` GPUs; runs of every combo are submitted together and Ray places them on
-whatever nodes have room. The driver process only submits, waits and records.
+``gpus_per_trial`` GPUs (a short batch shares the CPUs: :func:`batch_cpus`); runs of every
+combo are submitted together and Ray places them on whatever nodes have room. The driver
+process only submits, waits and records.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -25,6 +27,8 @@ RAY_QUIET_ENV = {"RAY_DEDUP_LOGS": "0", "RAY_AIR_NEW_OUTPUT": "0"}
 MAX_RAY_TEMP_DIR = 36
 #: The embedded Ray's address for its own nodes and clients: loopback only.
 LOOPBACK = "127.0.0.1"
+#: Ray's switch for clusters beyond one machine; "0" binds every service to loopback.
+LOCAL_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
 @contextlib.contextmanager
@@ -55,6 +59,44 @@ def ray_session(run_dir: Path, address: str | None, num_cpus: int) -> Iterator[N
     short = ray_dir if len(str(ray_dir)) <= MAX_RAY_TEMP_DIR else None
     temp = Path(tempfile.mkdtemp(prefix="mzr-", dir="/tmp")) if short is None else short
     temp.mkdir(parents=True, exist_ok=True)
+    with _local_only():
+        _start_embedded(ray, num_cpus, temp)
+        try:
+            yield
+        finally:
+            ray.shutdown()
+            if short is None:  # keep Ray's logs with the run, drop its sockets
+                logs = next(temp.glob("session_*/logs"), None)
+                if logs is not None:
+                    shutil.copytree(logs, ray_dir / "logs", dirs_exist_ok=True)
+                shutil.rmtree(temp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _local_only() -> Iterator[None]:
+    """Ray's single-machine mode, in which every service it starts listens on loopback only.
+
+    Otherwise Ray replaces a loopback ``_node_ip_address`` with the machine's routable address,
+    and its GCS, raylet and workers listen on every interface. The variable is read when Ray is
+    imported and inherited by the processes it starts; this process may have imported Ray
+    already, so its constant is set too (both restored afterwards).
+    """
+    from ray._private import ray_constants
+
+    saved = os.environ.get(LOCAL_ONLY_ENV), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[LOCAL_ONLY_ENV] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        if saved[0] is None:
+            os.environ.pop(LOCAL_ONLY_ENV, None)
+        else:
+            os.environ[LOCAL_ONLY_ENV] = saved[0]
+        ray_constants.ENABLE_RAY_CLUSTER = saved[1]
+
+
+def _start_embedded(ray: Any, num_cpus: int, temp: Path) -> None:
     ray.init(
         num_cpus=num_cpus,
         include_dashboard=False,
@@ -64,15 +106,6 @@ def ray_session(run_dir: Path, address: str | None, num_cpus: int) -> Iterator[N
         log_to_driver=False,
         configure_logging=True,
     )
-    try:
-        yield
-    finally:
-        ray.shutdown()
-        if short is None:  # keep Ray's logs with the run, drop its sockets
-            logs = next(temp.glob("session_*/logs"), None)
-            if logs is not None:
-                shutil.copytree(logs, ray_dir / "logs", dirs_exist_ok=True)
-            shutil.rmtree(temp, ignore_errors=True)
 
 
 def gpus_per_trial(budget: Budget) -> float:
@@ -93,6 +126,20 @@ def cluster_summary() -> dict[str, Any]:
     return {"cpus": resources.get("CPU", 0), "gpus": resources.get("GPU", 0), "nodes": len(nodes)}
 
 
+def batch_cpus(runs: int, cluster_cpus: float, cpus_per_trial: float) -> float:
+    """CPUs each run of a batch of ``runs`` reserves: ``cpus_per_trial``, less for short batches.
+
+    A batch that needs more than one wave of slots but fewer than two (3 final seeds on 2
+    one-CPU slots) would leave slots idle while its last runs train; instead its runs share
+    the CPUs all at once (at most 2 runs per CPU's worth of ``cpus_per_trial``). Each run
+    keeps its budget's thread count, so its numbers do not change; only the wall time does.
+    """
+    slots = int(cluster_cpus // cpus_per_trial)
+    if slots < 1 or runs <= slots or runs >= 2 * slots:
+        return cpus_per_trial
+    return math.floor(cluster_cpus / runs * 1e4) / 1e4  # Ray counts in 1e-4 CPU
+
+
 class RayRunner:
     """Runs batches of specs as Ray tasks, each on the data object its ``data_for`` names."""
 
@@ -104,13 +151,12 @@ class RayRunner:
         self.budget = budget
         self.gpus = gpus_per_trial(budget)
         self.data_for = data_for
+        self.cluster_cpus = float(ray.cluster_resources().get("CPU", 0))
         # max_calls=1: every run starts in a fresh worker process, so nothing a previous run
         # left in a process (allocator, kernel caches, a plugin's global settings) can change
         # its numbers; measured: a timm-convnext trial reused in a worker completed in one
         # bench and hit a NaN loss at step 24 in the next (and in every fresh process)
-        self.task = ray.remote(max_calls=1)(run_trial).options(
-            num_cpus=budget.cpus_per_trial, num_gpus=self.gpus, max_retries=0
-        )
+        self.task = ray.remote(max_calls=1)(run_trial)
 
     def run(
         self, specs: Sequence[TrialSpec], on_record: Callable[[TrialRecord], None]
@@ -121,9 +167,12 @@ class RayRunner:
         """
         import ray
 
+        cpus = self.budget.cpus_per_trial
+        if not self.gpus:
+            cpus = batch_cpus(len(specs), self.cluster_cpus, cpus)
+        task = self.task.options(num_cpus=cpus, num_gpus=self.gpus, max_retries=0)
         pending = {
-            self.task.remote(spec, self.data_for(spec), self.budget): i
-            for i, spec in enumerate(specs)
+            task.remote(spec, self.data_for(spec), self.budget): i for i, spec in enumerate(specs)
         }
         records: list[TrialRecord | None] = [None] * len(specs)
         waiting = list(pending)

@@ -108,6 +108,7 @@ def _plots(
     from mads_zoo.plots import plot_confusion
 
     out = store.root / "plots"
+    out.mkdir(parents=True, exist_ok=True)
     made = []
     finalists = [r for r in ranked(results) if r.test]
     for r in finalists:

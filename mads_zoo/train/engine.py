@@ -89,6 +89,13 @@ def channels_last(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return x.contiguous(memory_format=torch.channels_last)
 
 
+def model_device(model: nn.Module) -> torch.device:
+    """The device of ``model``'s first parameter or buffer (the CPU for a model with none)."""
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
 def _autocast(device: torch.device, precision: str) -> Any:
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
@@ -102,10 +109,13 @@ def predict_logits(
     *,
     batch_size: int = INFERENCE_BATCH,
     precision: str = "fp32",
-    device: torch.device | str = "cpu",
 ) -> torch.Tensor:
-    """Logits for every row of ``x`` (eval mode, batched, float32 on the CPU)."""
-    device = torch.device(device)
+    """Logits for every row of ``x`` (eval mode, batched, float32 on the CPU).
+
+    Batches go to the device the model is on (a trained model stays where it trained), so a
+    caller cannot evaluate a GPU model with CPU inputs or the CPU's autocast.
+    """
+    device = model_device(model)
     x = channels_last(model, torch.as_tensor(x))
     model.eval()
     outputs = []
@@ -219,7 +229,6 @@ class Trainer:
                 class_names,
                 batch_size=s.eval_batch_size,
                 precision=self.precision,
-                device=self.device,
             )
             score = metrics[s.monitor]
             record = {

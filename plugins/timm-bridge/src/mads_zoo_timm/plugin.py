@@ -3,7 +3,8 @@
 This module is imported by every ``mads-zoo list``, so it stays light.
 The 16x12 view is tiny for ImageNet models, whose stride of 32 would leave a 1x1 map (or
 none at all); each entry below carries the timm keywords that keep a map of at least 2x1
-at the end.
+at the end. ConvNeXt's stride-2 downsamplers have no padding, so its view is zero-padded to
+16x16 (``pad_to``): an odd edge there makes oneDNN's bf16 convolution read past the map.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ MODELS: tuple[tuple[str, dict[str, Any], str], ...] = (
     ),
     (
         "timm-convnext",
-        {"model": "convnext_atto", "patch_size": 1},
-        "timm convnext_atto (1x1 patch stem) on the 16x12 view.",
+        {"model": "convnext_atto", "patch_size": 1, "pad_to": 8},
+        "timm convnext_atto (1x1 patch stem) on the 16x12 view zero-padded to 16x16.",
     ),
 )
 
