@@ -2,10 +2,11 @@
 
 Reads a finished run folder (written by ``mads-zoo bench``): the wall time of the invocation,
 the Ray cluster's slots (CPUs / ``cpus_per_trial``) and every run's own seconds (model build,
-training, validation, test). Busy share = sum of run seconds / (slots x wall); the rest is
-harness overhead: Ray start, data preparation (folds, sampler cache, object store), Ray task
-start-up, and slots idle while a rung waits for its slowest run (the price of deciding every
-rung synchronously). Also times rendering the report.
+training, validation, test), weighted by the share of a slot it reserved (a short batch's runs
+share the CPUs: :func:`mads_zoo.bench.cluster.batch_cpus`). Busy share = weighted run seconds
+/ (slots x wall); the rest is harness overhead: Ray start, data preparation (folds, sampler
+cache, object store), Ray task start-up, and slots idle while a rung waits for its slowest run
+(the price of deciding every rung synchronously). Also times rendering the report.
 
 Reproduce::
 
@@ -21,8 +22,16 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from mads_zoo.bench.cluster import batch_cpus
 from mads_zoo.bench.report import render_report
-from mads_zoo.bench.results import RunStore
+from mads_zoo.bench.results import RunStore, TrialRecord
+
+
+def batch_key(trial: TrialRecord, suggest_batch: int) -> tuple[str, int, int]:
+    """The planner's batch of a run: rung-0 runs go in searcher batches, later stages whole."""
+    spec = trial.spec
+    searcher_batch = spec.index // suggest_batch if spec.stage == "tune" and spec.rung == 0 else 0
+    return spec.stage, spec.rung, searcher_batch
 
 
 def main() -> None:
@@ -33,15 +42,20 @@ def main() -> None:
     run = store.load_run()
     timing = json.loads((args.run_dir / "timing.json").read_text())
     trials = store.all_trials()
-    slots = max(1, int(timing["cluster"]["cpus"] // run.budget.cpus_per_trial))
+    cpus, per_run = timing["cluster"]["cpus"], run.budget.cpus_per_trial
+    slots = max(1, int(cpus // per_run))
     wall = timing["wall_seconds"]
-    busy = sum(t.seconds for t in trials)
+    batches: dict[tuple[str, int, int], int] = defaultdict(int)
+    for t in trials:
+        batches[batch_key(t, run.budget.suggest_batch)] += 1
+    share = {key: batch_cpus(n, cpus, per_run) / per_run for key, n in batches.items()}
+    busy = sum(t.seconds * share[batch_key(t, run.budget.suggest_batch)] for t in trials)
     started = time.perf_counter()
     render_report(store)
     report = time.perf_counter() - started
     total = wall + report
     print(f"run {args.run_dir}: {len(trials)} runs, {slots} slots, wall {wall:,.0f} s")
-    print(f"  run seconds (build + train + validate + test): {busy:,.0f} s over {slots} slots")
+    print(f"  in runs (build, train, validate, test): {busy:,.0f} of {slots * total:,.0f} slot-s")
     print(f"  Ray start                 {timing['ray_start_seconds']:8.1f} s")
     print(f"  data preparation          {timing.get('prepare_seconds', 0):8.1f} s")
     print(f"  report rendering          {report:8.1f} s")

@@ -11,7 +11,7 @@ import numpy as np
 def plot_confusion(
     confusion: Sequence[Sequence[int]], classes: Sequence[str], path: Path, title: str
 ) -> Path:
-    """Save a row-normalised confusion matrix (with counts) as a PNG; return its path."""
+    """Save a confusion matrix as a PNG, each cell its row percentage and count; return its path."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -32,7 +32,7 @@ def plot_confusion(
         ax.text(
             j,
             i,
-            f"{share[i, j]:.2f}\n{count:,}",
+            f"{share[i, j]:.1%}\n{count:,}",
             ha="center",
             va="center",
             fontsize=7,

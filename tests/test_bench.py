@@ -6,6 +6,7 @@ The real-Ray runs (end to end, determinism, scale-out, security) are in test_ben
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -225,6 +226,15 @@ def test_the_leaderboard_ranks_on_validation_and_shows_test_only_for_finalists(t
     assert [r["architecture"] for r in rows] == ["b *", "d", "e", "a", "c", "f"]
     assert rows[0]["reached"] == "final (2 seeds)" and "±" in rows[0]["test accuracy"]
     assert rows[2]["reached"] == "rung 1" and "test accuracy" not in rows[2]
+    assert rows[1]["vs selected"] == "below" and "vs selected" not in rows[0]
+
+
+def test_finalists_whose_validation_cis_overlap_are_tied():
+    from mads_zoo.bench.report import cis_overlap
+
+    assert cis_overlap({"mean": 0.90, "ci95": 0.02}, {"mean": 0.93, "ci95": 0.015})
+    assert not cis_overlap({"mean": 0.90, "ci95": 0.01}, {"mean": 0.93, "ci95": 0.015})
+    assert cis_overlap({"mean": 0.9, "ci95": float("nan")}, {"mean": 0.9, "ci95": None})
 
 
 # --- records, start and resume -------------------------------------------------------------
@@ -295,31 +305,130 @@ def test_a_short_batch_shares_the_cpus_instead_of_idling_slots():
     assert batch_cpus(3, 0.5, 1) == 1  # no whole slot: Ray queues as usual
 
 
-def test_the_report_renders_when_every_final_run_failed(tmp_path):
-    # measured on a GPU: every final seed failed on the test fold and the report then
-    # crashed writing its first plot into a plots/ folder nobody had made
-    from mads_zoo.bench.report import render_report
+COUNTS = {"train": {"N": 90, "S": 10}, "val": {"N": 9, "S": 1}, "test": {"N": 10, "S": 10}}
+
+
+def stored_run(root, combos, budget, record=fake_record, split="intra"):
+    """A run folder holding the fake planner's results, as the harness would write it."""
     from mads_zoo.bench.results import DataSource, RunRecord
 
-    combos = [Combo(n, "none") for n in "ab"]
-    budget = get_budget("smoke")
-    store = RunStore(tmp_path)
-    store.save_run(RunRecord(DataSource("synthetic", "intra", None, "x"), 0, budget, tuple(combos)))
+    store = RunStore(root)
+    data = DataSource("synthetic", split, None, "x")
+    store.save_run(RunRecord(data, 0, budget, tuple(combos), class_counts=COUNTS))
 
     def execute(name, specs):
-        records = [
-            TrialRecord(s, status="failed", error="RuntimeError: test fold")
-            if s.stage == "final"
-            else fake_record(s)
-            for s in specs
-        ]
-        for record in records:
-            store.save_trial(record)
+        records = [record(s) for s in specs]
+        for r in records:
+            store.save_trial(r)
         return records
 
     for result in Planner(combos, budget, 0, execute, lambda c, b: FakeSearcher([])).run():
         store.save_result(result, budget.metric)
+    return store
+
+
+def test_the_report_renders_when_every_final_run_failed(tmp_path):
+    # measured on a GPU: every final seed failed on the test fold and the report then
+    # crashed writing its first plot into a plots/ folder nobody had made
+    from mads_zoo.bench.report import render_report
+
+    def record(spec):
+        if spec.stage == "final":
+            return TrialRecord(spec, status="failed", error="RuntimeError: test fold")
+        return fake_record(spec)
+
+    store = stored_run(tmp_path, [Combo(n, "none") for n in "ab"], get_budget("smoke"), record)
     rows, made = render_report(store)
-    assert [p.name for p in made] == ["best-so-far.png"]
+    assert [p.name for p in made] == ["heatmap.png", "best-so-far.png"]
     assert not any("±" in str(r.get("test accuracy", "")) for r in rows)
     assert "RuntimeError: test fold" in (tmp_path / "leaderboard.md").read_text()
+
+
+def test_the_report_has_baselines_and_an_aami_table_per_finalist(tmp_path):
+    from mads_zoo.bench.report import render_report
+
+    combos = [Combo(n, "none") for n in "abcd"]
+    store = stored_run(tmp_path, combos, get_budget("smoke", {"finalists": 2}), split="inter")
+    rows, made = render_report(store)
+    baselines = {r["sampler"]: r for r in rows if r["architecture"] == "baseline"}
+    always_n = baselines["always N"]
+    assert always_n["test accuracy"] == "0.5000" and always_n["test macro recall"] == "0.5000"
+    prior = baselines["prior guess"]  # guesses N 90% of the time
+    assert prior["test accuracy"] == "0.5000" and prior["test macro recall"] == "0.5000"
+    page = (tmp_path / "leaderboard.md").read_text()
+    # every final seed's confusion is [[9, 1], [2, 8]]: Se N 0.9, +P N 9/11, FPR N 0.2
+    assert "### b--none (selected): AAMI report, test fold, 2 seeds" in page
+    assert "| N | 10 | 0.9000 ± 0.0000 | 0.8182 ± 0.0000 | 0.2000 ± 0.0000 |" in page
+    assert "### d--none: AAMI report" in page and "### a--none" not in page
+    site = (tmp_path / "leaderboard.html").read_text()  # one file: figures inlined, no server
+    assert site.count("data:image/png;base64,") == len(made) == 5  # heatmap, Se/+P, curves, 2 cm
+    assert "src='plots/" not in site and "<script>" in site and "<th>test accuracy</th>" in site
+    assert "<h3>b--none (selected): AAMI report, test fold, 2 seeds</h3>" in site
+
+
+def test_two_runs_compare_figure_by_figure_against_their_cis(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from mads_zoo.bench.report import BEYOND, SAME, WITHIN, compare_rows
+    from mads_zoo.cli.bench import comparison_table
+
+    combos = [Combo(n, "none") for n in "abcd"]
+    budget = get_budget("smoke", {"finalists": 2})
+    a = stored_run(tmp_path / "a", combos, budget)
+
+    def shifted(spec):  # run B: combo d's final models test 0.1 better, b's 0.0005 better
+        record = fake_record(spec)
+        bump = {"d": 0.1, "b": 0.0005}.get(spec.combo.architecture, 0) if record.test else 0
+        if bump:
+            record.test = {**record.test, "accuracy": record.test["accuracy"] + bump}
+        return record
+
+    b = stored_run(tmp_path / "b", combos, budget, shifted)
+    run = a.load_run()
+    rows = compare_rows(a.load_results(run.combos), b.load_results(run.combos), budget.metric)
+    verdict = {(r["combo"], r["figure"]): r["verdict"] for r in rows}
+    assert verdict[("b--none", "reached")] == SAME and verdict[("c--none", "val_macro_f1")] == SAME
+    assert verdict[("d--none", "test accuracy")] == BEYOND
+    assert verdict[("b--none", "test accuracy")] == WITHIN
+    assert verdict[("b--none", "test macro_f1")] == SAME
+    console = Console(width=80, file=io.StringIO(), record=True)
+    console.print(comparison_table(a, b, 80))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80 and "beyond CIs" in text
+
+
+def test_the_terminal_leaderboard_fits_80_columns():
+    import io
+
+    from rich.console import Console
+
+    from mads_zoo.bench.report import baseline_rows
+    from mads_zoo.bench.results import DataSource, RunRecord
+    from mads_zoo.cli.bench import leaderboard_table
+
+    combos = [Combo(f"timm-mobilenet-{n}", "random-under") for n in "abcdef"]
+    budget = get_budget("smoke", {"finalists": 2})
+    counts = {"train": {"N": 90, "S": 10}, "val": {"N": 9, "S": 1}, "test": {"N": 10, "S": 10}}
+    data = DataSource("mitbih", "intra", None, "x")
+    run = RunRecord(data, 0, budget, tuple(combos), class_counts=counts)
+    scores = {c.architecture: 0.1 * i for i, c in enumerate(combos)}
+
+    def execute(name, specs):
+        records = []
+        for s in specs:
+            record = fake_record(_spec(Combo("a", "none"), s.beats, s.stage, s.rung, s.index))
+            records.append(replace(record, spec=s, score=scores[s.combo.architecture] + 1e-3))
+        return records
+
+    results = Planner(combos, budget, 0, execute, lambda c, b: FakeSearcher([])).run()
+    rows = leaderboard_rows(results, run) + baseline_rows(run)
+    for width in (80, 160):
+        console = Console(width=width, file=io.StringIO(), record=True)
+        console.print(leaderboard_table(rows, "leaderboard", budget.metric, width))
+        text = console.export_text()
+        assert max(len(line) for line in text.splitlines()) <= width
+        assert "…" not in text
+        assert all(f"timm-mobilenet-{n}" in text for n in "abcdef")
+        assert "always N" in text and "prior guess" in text and ("±" in text) == (width == 160)

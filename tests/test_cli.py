@@ -106,3 +106,18 @@ def test_listing_does_not_import_torch():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_list_fits_80_columns_without_breaking_words(plugin_site):
+    # measured: piped or in an 80-column terminal, descriptions came out one word per line,
+    # each cut with an ellipsis
+    result = run_cli("list", env={**plugin_site, "COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in result.stdout
+    listed = json.loads(run_cli("list", "--json", env=plugin_site).stdout)
+    for arch in listed["architectures"]:
+        opening = " ".join(arch["description"].split()[:3])
+        assert any(opening in line for line in lines), opening
+        assert any(f"({arch['distribution']} {arch['version']})" in line for line in lines)

@@ -121,3 +121,36 @@ def test_layouts():
     assert np.array_equal(two[1, 0, 1], x[1, 12:24]), "rows of 12 samples, in order"
     with pytest.raises(UnknownNameError, match="unknown layout '3d'"):
         to_layout(x, "3d")
+
+
+def test_inter_validation_records_give_each_class_50_beats_where_ds1_allows():
+    # measured: the closest-share carve-out left 5 F and 2 Q beats in the inter validation
+    # fold, too few to select on; F sits mostly in one DS1 record (208: 373 of 415)
+    from itertools import combinations
+
+    from mads_zoo.data.splits import MAX_VAL_FRACTIONS, MIN_TRAIN_SHARE, MIN_VAL_BEATS
+
+    per_record = {  # DS1 records: beats of N, S, V, F (made-up counts)
+        "101": (900, 60, 10, 2), "106": (700, 0, 520, 0), "108": (800, 4, 60, 30),
+        "109": (1200, 0, 40, 25), "112": (1300, 70, 0, 0), "114": (900, 12, 40, 4),
+        "208": (700, 2, 900, 370), "209": (1300, 380, 0, 0),
+    }  # fmt: skip
+    y = np.concatenate([np.repeat(np.arange(4), counts) for counts in per_record.values()])
+    record = np.concatenate([[r] * sum(c) for r, c in per_record.items()])
+    beats = Beats(x=np.zeros((len(y) + 1, 187), np.float32), y=np.concatenate([y, [0]]),
+                  record=np.concatenate([record, ["100"]]))  # one DS2 beat to test on  # fmt: skip
+    rows = split_rows(beats, "inter", seed=0, val_fraction=0.1)
+    assert rows.val_strategy.startswith("record-wise")
+    totals = np.bincount(y, minlength=4)
+
+    def coverage(held):
+        val = sum(np.array(per_record[r]) for r in held)
+        share = val.sum() / totals.sum()
+        allowed = (val <= (1 - MIN_TRAIN_SHARE) * totals).all() and share <= MAX_VAL_FRACTIONS * 0.1
+        return np.minimum(val, MIN_VAL_BEATS).sum() if allowed else -1
+
+    best = max(coverage(c) for k in range(1, 9) for c in combinations(per_record, k))
+    held = set(beats.record[rows.val])
+    assert coverage(held) == best  # the most validation beats per class the rules allow
+    assert "208" not in held  # it holds most of F: training keeps it
+    assert (np.bincount(beats.y[rows.train], minlength=4) >= MIN_TRAIN_SHARE * totals).all()

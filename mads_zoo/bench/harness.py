@@ -87,6 +87,14 @@ def data_source(dataset: str, split: str, data_dir: Path | None) -> DataSource:
     return DataSource(dataset, split, folder, digest([dataset], [beats.x, beats.y]))
 
 
+def class_counts(labels: Any, classes: tuple[str, ...]) -> dict[str, int]:
+    """Beats per class name among ``labels`` (class indices)."""
+    import numpy as np
+
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(classes))
+    return {name: int(n) for name, n in zip(classes, counts, strict=True)}
+
+
 def _resolved(budget: Budget) -> Budget:
     """``budget`` with ``precision: auto`` fixed to what this machine trains in."""
     if budget.precision != "auto":
@@ -108,7 +116,7 @@ def start_bench(request: BenchRequest, root: Path) -> RunStore:
     if (root / "run.json").exists():
         raise ConfigError(f"{root} already holds a bench run; continue it with --resume {root}")
     # every name and the split are checked before any tuning starts
-    prepare_folds(
+    folds = prepare_folds(
         request.dataset,
         request.split,
         "none",
@@ -116,12 +124,16 @@ def start_bench(request: BenchRequest, root: Path) -> RunStore:
         data_dir=request.data_dir,
         val_fraction=request.budget.val_fraction,
     )
+    folds_by_name = {"train": folds.train, "val": folds.val, "test": folds.final_test()}
     run = RunRecord(
         data=data_source(request.dataset, request.split, request.data_dir),
         seed=request.seed,
         budget=_resolved(request.budget),
         combos=tuple(combos),
         version=__version__,
+        class_counts={
+            name: class_counts(fold.y, folds.classes) for name, fold in folds_by_name.items()
+        },
     )
     store = RunStore(root)
     store.save_run(run)

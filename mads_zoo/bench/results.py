@@ -67,6 +67,8 @@ class RunRecord:
     budget: Budget
     combos: tuple[Combo, ...]
     version: str = ""
+    #: Beats per class of the ``train`` (before resampling), ``val`` and ``test`` folds.
+    class_counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -76,6 +78,7 @@ class RunRecord:
             "budget": self.budget.to_dict(),
             "combos": [[c.architecture, c.sampler] for c in self.combos],
             "version": self.version,
+            "class_counts": self.class_counts,
         }
 
     @classmethod
@@ -87,6 +90,7 @@ class RunRecord:
             budget=Budget.from_dict(data["budget"]),
             combos=tuple(Combo(*c) for c in data["combos"]),
             version=data.get("version", ""),
+            class_counts=data.get("class_counts", {}),
         )
 
 

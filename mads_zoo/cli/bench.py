@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -54,15 +55,43 @@ class RichProgress(HarnessProgress):
         self.progress.update(self.runs, info=text)
 
 
-def _leaderboard_table(rows: list[dict[str, Any]], title: str, metric: str) -> Table:
+#: Below this many columns the terminal leaderboard shows means only (CIs stay in the files).
+WIDE_TABLE = 110
+#: Two-line headers of the narrow leaderboard.
+COMPACT_HEADERS = {"rank": "#", "test accuracy": "test\nacc.", "test macro F1": "test\nmacro F1"}
+
+
+def leaderboard_table(rows: list[dict[str, Any]], title: str, metric: str, width: int) -> Table:
+    """The bench's terminal leaderboard, fitted to ``width`` columns.
+
+    Narrow terminals get means without their CIs, short "reached" labels, no error column
+    and light borders; ``leaderboard.md``/``.html`` always have everything.
+    """
+    compact = width < WIDE_TABLE
     wanted = ("rank", "architecture", "sampler", "reached", metric, "test accuracy",
-              "test macro F1", "error")  # fmt: skip
+              "test macro F1") + (() if compact else ("error",))  # fmt: skip
     keys = [k for k in wanted if any(k in r for r in rows)]
-    table = Table(title=title, title_justify="left")
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
+        caption="means over the final seeds; 95% CIs in leaderboard.md" if compact else None,
+        caption_justify="left",
+        pad_edge=not compact,
+    )
     for key in keys:
-        table.add_column(key, justify="left" if key in ("architecture", "sampler") else "right")
+        header = key
+        if compact:
+            header = COMPACT_HEADERS.get(key, key.replace("val_", "val\n").replace("_", " "))
+        left = key in ("architecture", "sampler")
+        table.add_column(header, justify="left" if left else "right", no_wrap=True)
     for row in rows:
-        table.add_row(*(str(row.get(k, "")) for k in keys))
+        cells = [str(row.get(k, "")) for k in keys]
+        if compact:
+            cells = [c.split(" ± ")[0] for c in cells]
+            reached = keys.index("reached")
+            cells[reached] = cells[reached].split(" (")[0]  # "final (3 seeds)" -> "final"
+        table.add_row(*cells)
     return table
 
 
@@ -72,7 +101,7 @@ def _show_report(store: Any) -> None:
     rows, plots = render_report(store)
     run = store.load_run()
     title = f"leaderboard: {run.data.dataset}/{run.data.split}, budget {run.budget.name}"
-    console.print(_leaderboard_table(rows, title, run.budget.metric))
+    console.print(leaderboard_table(rows, title, run.budget.metric, console.width))
     console.print(
         f"results in {store.root}: leaderboard.md, leaderboard.html, trials.parquet, "
         f"{len(plots)} plots",
@@ -163,9 +192,55 @@ def bench_command(
 
 
 def report_command(
-    run_dir: Annotated[Path, typer.Argument(help="A bench run folder.")],
+    run_dirs: Annotated[
+        list[Path], typer.Argument(help="A bench run folder, or two to compare.", metavar="RUN...")
+    ],
 ) -> None:
-    """Re-render a bench run's leaderboard, trial tables and plots from its stored results."""
+    """Re-render a bench run's leaderboard and plots, or compare two runs.
+
+    With two folders (RUN_A RUN_B): every combo's rung, selection score and test figures in
+    both, their difference, and whether it exceeds the 95% CIs over seeds.
+    """
     from mads_zoo.bench.results import RunStore
 
-    _show_report(RunStore(run_dir))
+    if len(run_dirs) > 2:
+        raise ConfigError(f"report takes one run folder or two to compare, got {len(run_dirs)}")
+    stores = [RunStore(d) for d in run_dirs]
+    if len(stores) == 1:
+        _show_report(stores[0])
+        return
+    console.print(comparison_table(*stores, console.width))
+
+
+def comparison_table(a: Any, b: Any, width: int) -> Table:
+    """``mads-zoo report RUN_A RUN_B``: both runs' figures, the differences, the verdicts."""
+    from mads_zoo.bench.report import compare_rows
+
+    run_a, run_b = a.load_run(), b.load_run()
+    metric = run_a.budget.metric
+    if run_b.budget.metric != metric:
+        raise ConfigError(
+            f"the runs select on different metrics ({metric} vs {run_b.budget.metric})"
+        )
+    rows = compare_rows(a.load_results(run_a.combos), b.load_results(run_b.combos), metric)
+    compact = width < WIDE_TABLE
+    table = Table(
+        title=f"A: {a.root}\nB: {b.root}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
+        pad_edge=not compact,
+    )
+    for key in ("combo", "figure", "A", "B", "B-A", "verdict"):
+        table.add_column(key, no_wrap=key != "combo", justify="right" if key == "B-A" else "left")
+    previous = None
+    for row in rows:
+        cells = [row[k] for k in ("combo", "figure", "A", "B", "B-A", "verdict")]
+        if compact:
+            cells[2:4] = [c.split(" ± ")[0] for c in cells[2:4]]
+            cells[1] = cells[1].replace("test ", "")
+        if cells[0] == previous:
+            cells[0] = ""
+        else:
+            previous = cells[0]
+        table.add_row(*cells)
+    return table

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from mads_zoo.cli.console import console
 from mads_zoo.errors import ConfigError
@@ -63,21 +64,31 @@ def problems_record(registry: Registry) -> dict[str, list[dict[str, str]]]:
     }
 
 
-def _kind_table(kind: str, entries: list[Entry]) -> Table:
+#: Below this many columns the plugin goes under the description instead of a column of its own.
+WIDE_TABLE = 110
+
+
+def _kind_table(kind: str, entries: list[Entry], width: int) -> Table:
+    """One kind's table; fits ``width`` columns by wrapping descriptions at word boundaries."""
+    compact = width < WIDE_TABLE
     table = Table(title=f"{kind} ({len(entries)})", title_justify="left", expand=False)
     table.add_column("name", style="bold cyan", no_wrap=True)
     if kind == "architectures":
-        table.add_column("layout")
-    table.add_column("plugin (distribution version)", no_wrap=True)
-    table.add_column("description")
+        table.add_column("layout", no_wrap=True)
+    if not compact:
+        table.add_column("plugin (distribution version)", no_wrap=True)
+    table.add_column("description (plugin)" if compact else "description", overflow="fold")
     for entry in entries:
-        row = [entry.name]
+        row: list[str | Text] = [entry.name]
         if kind == "architectures":
             row.append(entry.spec.layout)
-        row += [
-            f"{entry.plugin.name} ({entry.plugin.distribution} {entry.plugin.version})",
-            entry.spec.description,
-        ]
+        plugin = f"{entry.plugin.name} ({entry.plugin.distribution} {entry.plugin.version})"
+        description = Text(entry.spec.description)
+        if compact:
+            description.append(f"\n{plugin}", style="dim")
+        else:
+            row.append(plugin)
+        row.append(description)
         table.add_row(*row)
     return table
 
@@ -135,7 +146,7 @@ def list_command(
         return
     for kind, entries in found.items():
         if entries or pattern is None:
-            console.print(_kind_table(kind, entries))
+            console.print(_kind_table(kind, entries, console.width))
     if pattern is not None and not any(found.values()):
         console.print(f"nothing registered matches {pattern!r} (patterns use fnmatch: 'cnn*')")
     _print_problems(registry)

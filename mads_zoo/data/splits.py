@@ -27,6 +27,12 @@ SPLITS: Mapping[str, str] = MappingProxyType(
 
 #: How many random record orders the record-wise validation carve-out searches.
 RECORD_TRIES = 1000
+#: Validation beats per class the record-wise carve-out aims for (where the records allow).
+MIN_VAL_BEATS = 50
+#: Share of each class's beats that record-wise validation must leave for training.
+MIN_TRAIN_SHARE = 0.5
+#: Record-wise validation may take up to this many times ``val_fraction`` of the beats.
+MAX_VAL_FRACTIONS = 2.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,10 +77,13 @@ def record_wise(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Hold out whole records from ``rows`` as validation: ``(kept, taken)``, or ``None``.
 
-    A seeded random search over record subsets (every prefix of :data:`RECORD_TRIES` random
-    record orders) for the subset whose share of each class, and of all beats, is closest to
-    ``fraction``, among those that leave every class present in ``rows`` on both sides.
-    ``None`` when no subset does.
+    The aim is a validation fold that can select: :data:`MIN_VAL_BEATS` beats of every class
+    where the records allow. Among the record subsets searched (every prefix of
+    :data:`RECORD_TRIES` seeded random record orders) that keep at least
+    :data:`MIN_TRAIN_SHARE` of every class for training and take at most
+    ``MAX_VAL_FRACTIONS * fraction`` of the beats, the one with the most validation beats per
+    class, each counted up to :data:`MIN_VAL_BEATS`, wins; ties go to the subset whose share
+    of the beats is closest to ``fraction``. ``None`` when no subset qualifies.
     """
     records, inverse = np.unique(beats.record[rows], return_inverse=True)
     labels = beats.y[rows]
@@ -86,10 +95,12 @@ def record_wise(
     for _ in range(RECORD_TRIES):
         order = rng.permutation(len(records))
         prefix = np.cumsum(per_record[order], axis=0)[:, present]
-        both_sides = ((prefix > 0) & (prefix < totals[present])).all(axis=1)
-        score = np.abs(prefix / totals[present] - fraction).mean(axis=1)
-        score += np.abs(prefix.sum(axis=1) / totals.sum() - fraction)
-        score[~both_sides] = np.inf
+        share = prefix.sum(axis=1) / totals.sum()
+        keeps = (prefix <= (1 - MIN_TRAIN_SHARE) * totals[present]).all(axis=1)
+        allowed = keeps & (share <= MAX_VAL_FRACTIONS * fraction)
+        coverage = np.minimum(prefix, MIN_VAL_BEATS).sum(axis=1)
+        score = np.abs(share - fraction) - coverage  # coverage counts whole beats: it leads
+        score[~allowed] = np.inf
         k = int(np.argmin(score))
         if score[k] < best_score:
             best_score, best = score[k], order[: k + 1]
