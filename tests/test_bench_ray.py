@@ -79,7 +79,9 @@ def test_a_smoke_bench_runs_end_to_end_and_resumes(tmp_path):
     assert results["boom-net--none"].outcome == "failed"
     leaderboard = (run / "leaderboard.md").read_text()
     assert "2dcnn *" in leaderboard and "Failed runs" in leaderboard and "95% CI" in leaderboard
-    for png in ("per-class-recall.png", "best-so-far.png"):
+    assert "| baseline | always N |" in leaderboard
+    assert "AAMI report, test fold, 2 seeds" in leaderboard
+    for png in ("heatmap.png", "se-ppv.png", "best-so-far.png"):
         assert (run / "plots" / png).stat().st_size > 5_000
     timing = json.loads((run / "timing.json").read_text())
     assert timing["wall_seconds"] > timing["ray_start_seconds"] > 0 and timing["runs"] == len(
