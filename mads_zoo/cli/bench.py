@@ -19,7 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from mads_zoo.bench.harness import Progress as HarnessProgress
-from mads_zoo.cli.console import console
+from mads_zoo.cli.console import WIDE_TABLE, console
 from mads_zoo.config import parse_overrides
 from mads_zoo.errors import ConfigError
 
@@ -55,10 +55,14 @@ class RichProgress(HarnessProgress):
         self.progress.update(self.runs, info=text)
 
 
-#: Below this many columns the terminal leaderboard shows means only (CIs stay in the files).
-WIDE_TABLE = 110
 #: Two-line headers of the narrow leaderboard.
 COMPACT_HEADERS = {"rank": "#", "test accuracy": "test\nacc.", "test macro F1": "test\nmacro F1"}
+
+
+def _fitted_table(title: str, compact: bool, **options: Any) -> Table:
+    """A left-titled table; light borders and no edge padding when ``compact``."""
+    box_style = box.SIMPLE_HEAD if compact else box.HEAVY_HEAD
+    return Table(title=title, title_justify="left", box=box_style, pad_edge=not compact, **options)
 
 
 def leaderboard_table(rows: list[dict[str, Any]], title: str, metric: str, width: int) -> Table:
@@ -71,14 +75,8 @@ def leaderboard_table(rows: list[dict[str, Any]], title: str, metric: str, width
     wanted = ("rank", "architecture", "sampler", "reached", metric, "test accuracy",
               "test macro F1") + (() if compact else ("error",))  # fmt: skip
     keys = [k for k in wanted if any(k in r for r in rows)]
-    table = Table(
-        title=title,
-        title_justify="left",
-        box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
-        caption="means over the final seeds; 95% CIs in leaderboard.md" if compact else None,
-        caption_justify="left",
-        pad_edge=not compact,
-    )
+    caption = "means over the final seeds; 95% CIs in leaderboard.md" if compact else None
+    table = _fitted_table(title, compact, caption=caption, caption_justify="left")
     for key in keys:
         header = key
         if compact:
@@ -224,12 +222,7 @@ def comparison_table(a: Any, b: Any, width: int) -> Table:
         )
     rows = compare_rows(a.load_results(run_a.combos), b.load_results(run_b.combos), metric)
     compact = width < WIDE_TABLE
-    table = Table(
-        title=f"A: {a.root}\nB: {b.root}",
-        title_justify="left",
-        box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
-        pad_edge=not compact,
-    )
+    table = _fitted_table(f"A: {a.root}\nB: {b.root}", compact)
     for key in ("combo", "figure", "A", "B", "B-A", "verdict"):
         table.add_column(key, no_wrap=key != "combo", justify="right" if key == "B-A" else "left")
     previous = None

@@ -4,5 +4,8 @@ from __future__ import annotations
 
 from rich.console import Console
 
+#: Below this many columns tables switch to their narrow layout (wrapped or fewer columns).
+WIDE_TABLE = 110
+
 console = Console()
 err_console = Console(stderr=True)

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from mads_zoo.cli.console import console
+from mads_zoo.cli.console import WIDE_TABLE, console
 from mads_zoo.errors import ConfigError
 from mads_zoo.registry import Entry, Registry, get_registry, resolve_kind
 from mads_zoo.specs import KINDS
@@ -62,10 +62,6 @@ def problems_record(registry: Registry) -> dict[str, list[dict[str, str]]]:
             for c in registry.conflicts
         ],
     }
-
-
-#: Below this many columns the plugin goes under the description instead of a column of its own.
-WIDE_TABLE = 110
 
 
 def _kind_table(kind: str, entries: list[Entry], width: int) -> Table:
