@@ -23,6 +23,10 @@ class UnknownNameError(MadsZooError, LookupError):
 
     def __init__(self, what: str, name: str, known: Iterable[str]) -> None:
         known = sorted(known)
+        if not isinstance(name, str):  # a config value of the wrong type: no suggestions
+            super().__init__(f"{what} must be a name (a string), got {name!r}")
+            self.name, self.suggestions = name, []
+            return
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         if not close:  # prefixes and substrings ("cnn" -> "1dcnngru") are close too
             close = [k for k in known if name and (name in k or k in name)][:3]
@@ -55,3 +59,11 @@ class DataError(MadsZooError, ValueError):
 
 class DataNotFoundError(MadsZooError, FileNotFoundError):
     """Input data is missing: files absent from the data directory, or a failed download."""
+
+
+class CheckpointError(MadsZooError, ValueError):
+    """A checkpoint is missing, unreadable, or does not fit the model it names."""
+
+
+class DivergedError(MadsZooError, ArithmeticError):
+    """Training diverged: a loss or the weights became NaN or infinite."""

@@ -17,14 +17,61 @@ def _short(config: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in config.items()) or "no options"
 
 
+def _label(arch: Architecture) -> str:
+    """``architecture 'name'``, plus the plugin that registered it when the registry knows."""
+    from mads_zoo.registry import get_registry
+
+    try:
+        entry = get_registry().entries["architectures"].get(arch.name)
+    except MadsZooError:  # strict plugin loading: the registry itself cannot load
+        entry = None
+    if entry is None or entry.spec is not arch:
+        return f"architecture {arch.name!r}"
+    plugin = entry.plugin
+    return f"architecture {arch.name!r} (plugin {plugin.name} from {plugin.distribution})"
+
+
+def check_output(
+    arch: Architecture, model: torch.nn.Module, input_shape: tuple[int, ...], num_classes: int
+) -> None:
+    """One forward pass of two zero beats: the logits must have shape ``(2, num_classes)``.
+
+    Runs in eval mode without gradients (no batch-norm statistics move, no random numbers are
+    drawn) and restores the model's mode; a failure is a one-line :class:`PluginError`.
+    """
+    import torch
+
+    expected = (2, num_classes)
+    training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(torch.zeros(expected[0], *input_shape))
+    except Exception as error:
+        raise PluginError(
+            f"{_label(arch)} failed a forward pass on a batch of shape "
+            f"{(expected[0], *input_shape)}: {type(error).__name__}: {error}"
+        ) from error
+    finally:
+        model.train(training)
+    got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+    if got != expected:
+        raise PluginError(f"{_label(arch)} returned logits of shape {got}; expected {expected}")
+
+
 def build_model(
     arch: Architecture,
     config: Mapping[str, Any],
     *,
     num_classes: int = 5,
     input_shape: tuple[int, ...] | None = None,
+    check: bool = True,
 ) -> torch.nn.Module:
-    """Call ``arch.build`` with the model part of ``config``; check it returned a Module."""
+    """Call ``arch.build`` with the model part of ``config``; check what it returned.
+
+    It must be a Module whose logits have shape ``(batch, num_classes)`` (:func:`check_output`,
+    skipped with ``check=False`` by callers that run stricter checks of their own).
+    """
     import torch
 
     model_config, _ = split_engine_keys(config)
@@ -35,14 +82,15 @@ def build_model(
         raise
     except Exception as error:
         raise PluginError(
-            f"architecture {arch.name!r} failed to build with {_short(model_config)}: "
+            f"{_label(arch)} failed to build with {_short(model_config)}: "
             f"{type(error).__name__}: {error}"
         ) from error
     if not isinstance(model, torch.nn.Module):
         raise PluginError(
-            f"architecture {arch.name!r}: build returned a {type(model).__name__}, "
-            "expected a torch.nn.Module"
+            f"{_label(arch)}: build returned a {type(model).__name__}, expected a torch.nn.Module"
         )
+    if check:
+        check_output(arch, model, shape, num_classes)
     return model
 
 

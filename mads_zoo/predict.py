@@ -29,19 +29,22 @@ class InputBeats:
 
 
 def _beats_from_csv(path: Path) -> InputBeats:
+    """Beats of a headerless CSV, checked like a dataset file (NaN, [0, 1], labels)."""
     from mads_zoo.data.kaggle_csv import read_csv
+    from mads_zoo.data.tables import TablePart, beats_from_tables
 
     values, last = read_csv(path)
     width = values.shape[1] + 1
-    if width == BEAT_LENGTH + 1:
-        return InputBeats(values.astype(np.float32), {"label": last.astype(np.int64)}, "csv")
+    labelled = width == BEAT_LENGTH + 1
     if width == BEAT_LENGTH:
-        x = np.column_stack([values, last]).astype(np.float32)
-        return InputBeats(x, {}, "csv")
-    raise DataError(
-        f"{path.name} has {width} columns; expected {BEAT_LENGTH} beat values per row "
-        f"(optionally followed by a label)"
-    )
+        values, last = np.column_stack([values, last]), np.zeros(len(last))
+    elif not labelled:
+        raise DataError(
+            f"{path.name} has {width} columns; expected {BEAT_LENGTH} beat values per row "
+            f"(optionally followed by a label)"
+        )
+    beats = beats_from_tables([TablePart(path, "test", values, last, first_row=1, unit="line")])
+    return InputBeats(beats.x, {"label": beats.y} if labelled else {}, "csv")
 
 
 def _beats_from_record(path: Path) -> InputBeats:

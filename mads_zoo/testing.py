@@ -90,7 +90,8 @@ def check_architecture(
     checked = []
     torch.manual_seed(seed)
     for label, config in _configs(arch, samples, seed):
-        model = build_model(arch, config, num_classes=num_classes)
+        # _check_forward is stricter than build_model's own check and fails as an assertion
+        model = build_model(arch, config, num_classes=num_classes, check=False)
         _check_forward(arch, label, model, num_classes)
         checked.append(label)
     return checked

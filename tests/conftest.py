@@ -46,6 +46,39 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
 
 
 @pytest.fixture
+def cli(monkeypatch, capsys):
+    """``run(*args, columns=200)``: ``mads-zoo ARGS`` through the console script's entry point
+    in this process (no start-up cost); returns a CompletedProcess (exit code, stdout, stderr)."""
+    from mads_zoo.cli import main
+
+    def run(*args: str, columns: int = 200) -> subprocess.CompletedProcess:
+        monkeypatch.setattr(sys, "argv", ["mads-zoo", *args])
+        monkeypatch.setenv("COLUMNS", str(columns))
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
+
+
+def one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    """Assert ``result`` failed (exit 1, no traceback) with one ``error:`` line on stderr holding
+    every fragment; return that line."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture
 def fresh_registry(monkeypatch):
     """Load a fresh registry (and forget it afterwards) so tests see their own plugins."""
     from mads_zoo import registry

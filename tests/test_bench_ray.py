@@ -58,6 +58,10 @@ def test_a_smoke_bench_runs_end_to_end_and_resumes(tmp_path):
     result = run_cli("bench", *SMOKE, "--out", "run", env=env, cwd=tmp_path)  # relative path
     assert result.returncode == 0, result.stdout + result.stderr
     assert "leaderboard" in result.stdout and "loss became" in result.stdout  # one line each
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "failure(s), their tracebacks in " in result.stdout and "errors.log" in result.stdout
+    log = (run / "errors.log").read_text()  # the whole story of every failure
+    assert "=== tune-r0-boom-net--none-000: " in log and "loss became" in log
 
     trials = pd.read_parquet(run / "trials.parquet")
     tuning = trials[trials.stage == "tune"]

@@ -87,8 +87,9 @@ class Budget:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.type == "int" and (not isinstance(value, int) or isinstance(value, bool)):
-                raise ConfigError(f"budget {f.name} must be an integer, got {value!r}")
+            kinds, expected = _FIELD_TYPES.get(f.type, ((object,), ""))
+            if not isinstance(value, kinds) or isinstance(value, bool):
+                raise ConfigError(f"budget {f.name} must be {expected}, got {value!r}")
         for key in ("trials", "suggest_batch", "rung_beats", "final_seeds", "final_beats"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"budget {key} must be at least 1, got {getattr(self, key)}")
@@ -146,6 +147,15 @@ class Budget:
         """The budget stored by :meth:`to_dict`."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+#: What each annotation of a :class:`Budget` field accepts, and how an error names it.
+_FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "int": ((int,), "an integer"),
+    "float": ((int, float), "a number"),
+    "str": ((str,), "a string"),
+    "float | str": ((int, float, str), "a number or 'auto'"),
+}
 
 
 def _positive_number(value: Any) -> bool:

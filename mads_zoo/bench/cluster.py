@@ -4,22 +4,30 @@ Every training run of a bench is one Ray task that reserves ``cpus_per_trial`` C
 ``gpus_per_trial`` GPUs (a short batch shares the CPUs: :func:`batch_cpus`); runs of every
 combo are submitted together and Ray places them on whatever nodes have room. The driver
 process only submits, waits and records.
+
+A driver killed without a chance to clean up (``kill -9``) leaves its embedded Ray behind:
+:func:`reap_orphans` (run when the next bench starts, and by ``mads-zoo bench --cleanup``)
+stops those processes and removes their temp folder. It touches only instances mads-zoo
+started itself (their temp folder holds :data:`OWNER_FILE`) whose driver process is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import os
 import shutil
+import signal
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from mads_zoo.bench.budget import Budget
-from mads_zoo.bench.results import TrialRecord, TrialSpec
+from mads_zoo.bench.results import TrialRecord, TrialSpec, write_json
 
 # Ray's own console output is replaced by our progress display.
 RAY_QUIET_ENV = {"RAY_DEDUP_LOGS": "0", "RAY_AIR_NEW_OUTPUT": "0"}
@@ -29,6 +37,16 @@ MAX_RAY_TEMP_DIR = 36
 LOOPBACK = "127.0.0.1"
 #: Ray's switch for clusters beyond one machine; "0" binds every service to loopback.
 LOCAL_ONLY_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+#: Where an embedded Ray's temp folder goes when the run folder's path is too long.
+TEMP_PARENT = Path("/tmp")
+TEMP_PREFIX = "mzr-"
+#: In an embedded Ray's temp folder: the driver that owns it (pid, start time, logs' home).
+OWNER_FILE = "mads-zoo-driver.json"
+PROC = Path("/proc")
+#: Seconds a leftover Ray process gets to exit after SIGTERM, before SIGKILL.
+REAP_GRACE = 3.0
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -40,6 +58,9 @@ def ray_session(run_dir: Path, address: str | None, num_cpus: int) -> Iterator[N
     reached on the loopback address only. ``address`` joins a cluster with its own
     authentication.
     """
+    ray_dir = (run_dir / "ray").resolve()
+    for line in reap_orphans(also=[ray_dir]):
+        log.warning(line)
     os.environ.update({k: v for k, v in RAY_QUIET_ENV.items() if k not in os.environ})
     import ray
 
@@ -55,21 +76,149 @@ def ray_session(run_dir: Path, address: str | None, num_cpus: int) -> Iterator[N
         finally:
             ray.shutdown()
         return
-    ray_dir = (run_dir / "ray").resolve()
     short = ray_dir if len(str(ray_dir)) <= MAX_RAY_TEMP_DIR else None
-    temp = Path(tempfile.mkdtemp(prefix="mzr-", dir="/tmp")) if short is None else short
+    temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=TEMP_PARENT)) if short is None else short
     temp.mkdir(parents=True, exist_ok=True)
+    _claim(temp, None if short else ray_dir)
     with _local_only():
-        _start_embedded(ray, num_cpus, temp)
         try:
+            _start_embedded(ray, num_cpus, temp)
             yield
         finally:
             ray.shutdown()
-            if short is None:  # keep Ray's logs with the run, drop its sockets
-                logs = next(temp.glob("session_*/logs"), None)
-                if logs is not None:
-                    shutil.copytree(logs, ray_dir / "logs", dirs_exist_ok=True)
-                shutil.rmtree(temp, ignore_errors=True)
+            _release(temp, None if short else ray_dir)
+
+
+def _claim(temp: Path, logs_to: Path | None) -> None:
+    """Mark ``temp`` as this driver's Ray folder (``logs_to``: where its logs go at the end)."""
+    pid = os.getpid()
+    owner = {"pid": pid, "start": _process_start(pid), "logs_to": logs_to and str(logs_to)}
+    write_json(temp / OWNER_FILE, owner)
+
+
+def _release(temp: Path, logs_to: Path | None) -> Path | None:
+    """After Ray stopped: a short temp folder's logs go to ``logs_to``, the rest is removed.
+
+    A temp folder inside the run folder (``logs_to`` is ``None``) keeps everything but the
+    owner mark. Returns where the logs were copied, if they were.
+    """
+    if logs_to is None:
+        (temp / OWNER_FILE).unlink(missing_ok=True)
+        return None
+    logs = next(temp.glob("session_*/logs"), None)
+    kept = None
+    if logs is not None and logs_to.parent.is_dir():  # the run folder may be gone
+        kept = Path(shutil.copytree(logs, logs_to / "logs", dirs_exist_ok=True))
+    shutil.rmtree(temp, ignore_errors=True)
+    return kept
+
+
+def _process_start(pid: int) -> str | None:
+    """When ``pid`` started (clock ticks after boot), or ``None`` if it is gone or a zombie."""
+    try:
+        stat = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    state, *rest = stat.rsplit(")", 1)[1].split()
+    return None if state in ("Z", "X") else rest[18]
+
+
+def _orphaned(temp: Path) -> dict[str, Any] | None:
+    """The owner of the mads-zoo Ray folder ``temp`` if its driver is gone, else ``None``.
+
+    A folder without a readable owner mark (a Ray the user started, one being set up) or
+    with a live driver is not an orphan.
+    """
+    try:
+        owner = json.loads((temp / OWNER_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int):
+        return None
+    gone = owner.get("start") is not None and _process_start(owner["pid"]) != owner["start"]
+    return owner if gone else None
+
+
+def _ray_processes() -> dict[int, list[str]]:
+    """Ray's processes on this machine (not this one): the paths each names or holds open.
+
+    Any process whose command says "ray" counts. Ray's agents and workers rename themselves
+    (``ray::IDLE``), losing their arguments; the log files they hold open in their session's
+    folder still tell where they belong.
+    """
+    found: dict[int, list[str]] = {}
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            command = (entry / "cmdline").read_bytes().decode(errors="replace")
+            args = [a for a in command.split("\0") if a]
+            if any("ray" in a for a in args):
+                found[int(entry.name)] = [a.split("=", 1)[-1] for a in args] + _open_files(entry)
+    return found
+
+
+def _open_files(process: Path) -> list[str]:
+    """What the process at ``/proc/PID`` holds open (paths, ``socket:[...]``, ...)."""
+    targets = []
+    with contextlib.suppress(OSError):
+        for fd in (process / "fd").iterdir():
+            with contextlib.suppress(OSError):
+                targets.append(os.readlink(fd))
+    return targets
+
+
+def _inside(path: str, folder: Path) -> bool:
+    return path == str(folder) or path.startswith(f"{folder}{os.sep}")
+
+
+def _stop(pids: list[int]) -> None:
+    """SIGTERM ``pids``; SIGKILL those still running after :data:`REAP_GRACE` seconds."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + REAP_GRACE
+        while pids and time.monotonic() < deadline:
+            time.sleep(0.05)
+            pids = [pid for pid in pids if _process_start(pid) is not None]
+        if not pids:
+            return
+
+
+def reap_orphans(also: Sequence[Path] = (), parent: Path | None = None) -> list[str]:
+    """Stop and remove what benches killed without a chance to clean up left behind.
+
+    Looks at the ``mzr-*`` folders in ``parent`` (default :data:`TEMP_PARENT`), the temp
+    folders Ray's processes on this machine use, and ``also`` (a run's own ``ray`` folder). One
+    whose owner mark names a driver process that is gone is an orphan: the Ray processes using
+    it are stopped, its logs kept in the run folder and the folder removed (a run's own ``ray``
+    folder only loses the mark). Returns one line per orphan reaped. Needs ``/proc`` (Linux);
+    elsewhere it does nothing.
+    """
+    if not PROC.is_dir():
+        return []
+    processes = _ray_processes()
+    session = f"{os.sep}session_"  # Ray's folders: TEMP/session_*/logs, sockets, ...
+    named = {Path(p.split(session)[0]) for ps in processes.values() for p in ps if session in p}
+    temps = {*(parent or TEMP_PARENT).glob(f"{TEMP_PREFIX}*"), *named, *also}
+    lines = []
+    for temp in sorted(temps):
+        owner = _orphaned(temp)
+        if owner is None:
+            continue
+        pids = [pid for pid, paths in processes.items() if any(_inside(p, temp) for p in paths)]
+        _stop(pids)
+        logs_to = Path(owner["logs_to"]) if isinstance(owner.get("logs_to"), str) else None
+        try:
+            kept = _release(temp, logs_to)
+        except OSError:  # another bench, starting at the same moment, is reaping it too
+            kept = None
+        lines.append(
+            f"cleaned up after a killed bench (driver pid {owner['pid']}, Ray folder {temp}): "
+            f"stopped {len(pids)} Ray processes" + (f"; its logs are in {kept}" if kept else "")
+        )
+    return lines
 
 
 @contextlib.contextmanager

@@ -1,7 +1,7 @@
 """The benchmark harness: start or resume a bench run, and run its schedule on Ray.
 
 ``start_bench`` checks every name and the data, fingerprints the data and writes the run's
-record; ``resume_bench`` reopens a run folder and refuses data other than the run's own;
+record; ``resume_bench`` reopens a run folder and refuses data or options other than its own;
 ``run_bench`` prepares each (sampler x layout) fold set once, puts it in Ray's object store,
 and runs the :class:`~mads_zoo.bench.plan.Planner` with every training run as a Ray task.
 Each finished run is stored as it arrives, so ``--resume`` redoes only what had not finished
@@ -11,8 +11,8 @@ and, the schedule being deterministic, ends with the same numbers as an uninterr
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from mads_zoo.bench.results import (
     TrialRecord,
     TrialSpec,
 )
-from mads_zoo.errors import ConfigError, MadsZooError, UnknownNameError
+from mads_zoo.errors import ConfigError, DataError, UnknownNameError
 
 __all__ = [
     "LOOPBACK",
@@ -78,13 +78,48 @@ def select_combos(archs: Sequence[str], samplers: Sequence[str]) -> list[Combo]:
 
 
 def data_source(dataset: str, split: str, data_dir: Path | None) -> DataSource:
-    """The data a run reads: its folder (``None``: the dataset's default) and a fingerprint."""
+    """The data a run reads: its folder (``None``: the dataset's default) and a fingerprint.
+
+    The fingerprint covers every column of the beats (values, labels, records, samples,
+    symbols, the folds a dataset ships), so data whose split would differ never matches.
+    """
     from mads_zoo.data import load_beats
     from mads_zoo.data.cache import digest
 
     beats = load_beats(dataset, data_dir)
+    arrays = beats.to_arrays()
+    del arrays["meta"]  # where the files were, not what they hold
     folder = str(Path(data_dir).resolve()) if data_dir is not None else None
-    return DataSource(dataset, split, folder, digest([dataset], [beats.x, beats.y]))
+    fingerprint = digest([dataset, *sorted(arrays)], [arrays[k] for k in sorted(arrays)])
+    return DataSource(dataset, split, folder, fingerprint, beats=len(beats))
+
+
+def _legacy_fingerprint(data: DataSource) -> str:
+    """The fingerprint of records written before it covered more than values and labels."""
+    from mads_zoo.data import load_beats
+    from mads_zoo.data.cache import digest
+
+    beats = load_beats(data.dataset, data.folder)
+    return digest([data.dataset], [beats.x, beats.y])
+
+
+def _fold_counts(request: BenchRequest) -> dict[str, dict[str, int]]:
+    """Beats per class of the request's train (before resampling), val and test folds.
+
+    Checks every name, the split and the data on the way (nothing is trained).
+    """
+    from mads_zoo.data import prepare_folds
+
+    folds = prepare_folds(
+        request.dataset,
+        request.split,
+        "none",
+        seed=request.seed,
+        data_dir=request.data_dir,
+        val_fraction=request.budget.val_fraction,
+    )
+    by_name = {"train": folds.train, "val": folds.val, "test": folds.final_test()}
+    return {name: class_counts(fold.y, folds.classes) for name, fold in by_name.items()}
 
 
 def class_counts(labels: Any, classes: tuple[str, ...]) -> dict[str, int]:
@@ -110,55 +145,118 @@ def _resolved(budget: Budget) -> Budget:
 def start_bench(request: BenchRequest, root: Path) -> RunStore:
     """Check ``request`` (names, data, budget), record it in a new run folder ``root``."""
     from mads_zoo.__about__ import __version__
-    from mads_zoo.data import prepare_folds
 
     combos = select_combos(request.archs, request.samplers)
     if (root / "run.json").exists():
         raise ConfigError(f"{root} already holds a bench run; continue it with --resume {root}")
-    # every name and the split are checked before any tuning starts
-    folds = prepare_folds(
-        request.dataset,
-        request.split,
-        "none",
-        seed=request.seed,
-        data_dir=request.data_dir,
-        val_fraction=request.budget.val_fraction,
-    )
-    folds_by_name = {"train": folds.train, "val": folds.val, "test": folds.final_test()}
+    counts = _fold_counts(request)  # every name and the split are checked before any tuning
     run = RunRecord(
         data=data_source(request.dataset, request.split, request.data_dir),
         seed=request.seed,
         budget=_resolved(request.budget),
         combos=tuple(combos),
         version=__version__,
-        class_counts={
-            name: class_counts(fold.y, folds.classes) for name, fold in folds_by_name.items()
-        },
+        class_counts=counts,
     )
     store = RunStore(root)
     store.save_run(run)
     return store
 
 
-def resume_bench(root: Path, data_dir: Path | None = None) -> RunStore:
-    """Reopen the run folder ``root``; refuse data that differs from the run's own.
+#: The request's options a run records; ``--resume`` refuses values that differ.
+RESUME_OPTIONS = ("dataset", "split", "seed", "budget", "combos")
 
-    ``data_dir`` defaults to the folder the run was started with.
+
+def _option_values(run: RunRecord, request: BenchRequest, option: str) -> tuple[Any, Any]:
+    """``option`` as ``run`` recorded it and as ``request`` gives it."""
+    if option == "combos":
+        return run.combos, tuple(select_combos(request.archs, request.samplers))
+    if option == "budget":
+        given = request.budget
+        if given.precision == "auto":  # resolved on this machine when the run started
+            given = replace(given, precision=run.budget.precision)
+        return run.budget, given
+    recorded = {"dataset": run.data.dataset, "split": run.data.split, "seed": run.seed}
+    return recorded[option], getattr(request, option)
+
+
+def _option_words(option: str, value: Any, other: Any) -> str:
+    """``value`` of ``option`` in command-line words (a budget: its keys that differ)."""
+    if option == "combos":
+        more = ", ..." if len(value) > 3 else ""
+        plural = "s" if len(value) != 1 else ""
+        return f"{len(value)} combo{plural} ({', '.join(c.key for c in value[:3])}{more})"
+    if option == "budget" and value.name == other.name:
+        keys = [f.name for f in fields(value) if getattr(value, f.name) != getattr(other, f.name)]
+        return "--budget-set " + " ".join(f"{k}={getattr(value, k)}" for k in keys)
+    return f"--{option} {getattr(value, 'name', value)}"
+
+
+def check_resume_options(
+    root: Path, run: RunRecord, request: BenchRequest, given: Collection[str]
+) -> None:
+    """Refuse options of ``request`` named in ``given`` that differ from ``run``'s record.
+
+    ``given`` holds names of :data:`RESUME_OPTIONS`; a resumed run continues as it was made.
+    """
+    values = [(o, *_option_values(run, request, o)) for o in RESUME_OPTIONS if o in given]
+    differ = [(option, was, now) for option, was, now in values if was != now]
+    if differ:
+        was = "; ".join(_option_words(option, a, b) for option, a, b in differ)
+        now = "; ".join(_option_words(option, b, a) for option, a, b in differ)
+        raise ConfigError(
+            f"{root} was made with {was}, but --resume was given {now}: drop those options "
+            "(a resumed run continues as it was made) or start a new run"
+        )
+
+
+def resume_bench(
+    root: Path,
+    data_dir: Path | None = None,
+    request: BenchRequest | None = None,
+    given: Collection[str] = (),
+) -> RunStore:
+    """Reopen the run folder ``root``; refuse data or options that differ from the run's own.
+
+    ``data_dir`` defaults to the folder the run was started with. ``request`` holds the
+    options given with ``--resume``; those named in ``given`` (:data:`RESUME_OPTIONS`) must
+    match the run's record (:func:`check_resume_options`).
     """
     store = RunStore(root)
     run = store.load_run()
+    if request is not None:
+        check_resume_options(root, run, request, given)
     folder = data_dir if data_dir is not None else run.data.folder
     now = data_source(run.data.dataset, run.data.split, None if folder is None else Path(folder))
-    if now.fingerprint != run.data.fingerprint:
-        raise MadsZooError(
-            f"{root} was run on {run.data.dataset} data {run.data.fingerprint} "
-            f"(from {run.data.folder or 'its default folder'}), but "
-            f"{now.folder or 'the default folder'} holds different data ({now.fingerprint}); "
-            "resume refuses to mix them"
+    if not _same_data(run, now):
+        where = now.folder or "the default folder"
+        source = f"--data-dir {where}" if data_dir is not None else f"{where} now"
+        raise DataError(
+            f"{root} was made with {run.data.dataset} data from "
+            f"{run.data.folder or 'its default folder'} {run.data.describe()}; {source} holds "
+            f"different data {now.describe()}: resume refuses to mix them; resume with the same "
+            "data or start a new run"
         )
-    if data_dir is not None and now.folder != run.data.folder:
-        store.save_run(replace(run, data=now))  # the same beats, found elsewhere
+    if now != run.data:  # the same beats, found elsewhere (or recorded by an older version)
+        store.save_run(replace(run, data=now), with_environment=False)
     return store
+
+
+def _same_data(run: RunRecord, now: DataSource) -> bool:
+    """Whether ``now`` holds the beats ``run`` was made with (also for older records)."""
+    if now.fingerprint == run.data.fingerprint:
+        return True
+    if run.data.beats or run.data.fingerprint != _legacy_fingerprint(now):
+        return False
+    # an older record's fingerprint saw values and labels only: its folds must match too
+    request = BenchRequest(
+        budget=run.budget,
+        dataset=now.dataset,
+        split=now.split,
+        seed=run.seed,
+        data_dir=None if now.folder is None else Path(now.folder),
+    )
+    return _fold_counts(request) == run.class_counts
 
 
 class Progress:
@@ -173,6 +271,9 @@ class Progress:
     def phase(self, text: str) -> None:
         """A one-line status (preparing data, starting Ray, ...)."""
 
+    def combo_failed(self, combo: Combo, error: str) -> None:
+        """``combo`` cannot run at all (its search space, its sampler): ``error`` in one line."""
+
 
 class _FoldObjects:
     """Each (sampler x layout) fold set prepared once and put in Ray's object store."""
@@ -184,35 +285,62 @@ class _FoldObjects:
         self.seconds = 0.0  # spent preparing folds and putting them in the object store
 
     def __call__(self, spec: TrialSpec) -> Any:
+        return self.folds(spec.combo, final=spec.stage == "final")
+
+    def folds(self, combo: Combo, final: bool = False) -> Any:
+        """``combo``'s folds in the object store; raises (each time) if they cannot be made."""
         import ray
 
         from mads_zoo.bench.trial import TrialData
         from mads_zoo.data import prepare_folds
         from mads_zoo.registry import get_registry
 
-        layout = get_registry().architecture(spec.combo.architecture).layout
-        final = spec.stage == "final"
-        key = (spec.combo.sampler, layout, final)
+        layout = get_registry().architecture(combo.architecture).layout
+        key = (combo.sampler, layout, final)
         if key not in self.objects:
             started = time.perf_counter()
-            self.progress.phase(f"preparing folds: {spec.combo.sampler}, {layout}")
+            self.progress.phase(f"preparing folds: {combo.sampler}, {layout}")
             data = self.run.data
-            folds = prepare_folds(
-                data.dataset,
-                data.split,
-                spec.combo.sampler,
-                seed=self.run.seed,
-                layout=layout,
-                data_dir=None if data.folder is None else Path(data.folder),
-                val_fraction=self.run.budget.val_fraction,
-            )
-            self.objects[key] = ray.put(TrialData.from_folds(folds, with_test=final))
+            try:
+                folds = prepare_folds(
+                    data.dataset,
+                    data.split,
+                    combo.sampler,
+                    seed=self.run.seed,
+                    layout=layout,
+                    data_dir=None if data.folder is None else Path(data.folder),
+                    val_fraction=self.run.budget.val_fraction,
+                )
+                self.objects[key] = ray.put(TrialData.from_folds(folds, with_test=final))
+            except Exception as error:  # a failing sampler fails its combos, not the bench
+                self.objects[key] = _fold_error(error, combo.sampler, layout)
             self.seconds += time.perf_counter() - started
+        if isinstance(self.objects[key], Exception):
+            raise self.objects[key]
         return self.objects[key]
 
 
+def _fold_error(error: Exception, sampler: str, layout: str) -> Exception:
+    """``error`` of preparing folds, as a :class:`MadsZooError` that names the sampler."""
+    from mads_zoo.bench.failures import one_line
+    from mads_zoo.errors import MadsZooError, PluginError
+
+    if isinstance(error, MadsZooError):
+        return error
+    where = f"preparing the {layout} folds with sampler {sampler!r}"
+    wrapped = PluginError(f"{where}: {one_line(error)}")
+    wrapped.__cause__ = error
+    return wrapped
+
+
 def run_bench(store: RunStore, progress: Progress, address: str | None = None) -> list[ComboResult]:
-    """Run (or finish) the bench recorded in ``store``; return every combo's result."""
+    """Run (or finish) the bench recorded in ``store``; return every combo's result.
+
+    A run, search space or sampler that fails fails its combos only: one line each to
+    ``progress``, the tracebacks to ``errors.log`` in the run folder.
+    """
+    from mads_zoo.bench.failures import ErrorLog, one_line, traceback_text
+    from mads_zoo.bench.plan import make_searcher
     from mads_zoo.train.runtime import available_cores
 
     run = store.load_run()
@@ -227,6 +355,18 @@ def run_bench(store: RunStore, progress: Progress, address: str | None = None) -
         )
         fold_objects = _FoldObjects(run, progress)
         runner = RayRunner(run.budget, fold_objects)
+        errors = ErrorLog(store.root)
+
+        def setup(combo: Combo, budget: Budget) -> Any:
+            """The combo's searcher, once its folds are ready; a failure fails the combo only."""
+            try:
+                searcher = make_searcher(combo, budget)
+                fold_objects.folds(combo)
+            except Exception as error:
+                errors.add(combo.key, one_line(error), traceback_text(error))
+                progress.combo_failed(combo, one_line(error))
+                raise
+            return searcher
 
         def execute(name: str, specs: Sequence[TrialSpec]) -> list[TrialRecord]:
             nonlocal reused, ran
@@ -239,6 +379,8 @@ def run_bench(store: RunStore, progress: Progress, address: str | None = None) -
 
             def keep(record: TrialRecord) -> None:
                 store.save_trial(record)
+                if record.failed:
+                    errors.add(record.spec.key, record.error or "no score", record.note)
                 progress.trial_finished(record, reused=False)
 
             fresh = iter(runner.run(todo, keep) if todo else [])
@@ -246,7 +388,7 @@ def run_bench(store: RunStore, progress: Progress, address: str | None = None) -
             ran += len(todo)
             return [record or next(fresh) for record in stored]
 
-        results = Planner(run.combos, run.budget, run.seed, execute).run()
+        results = Planner(run.combos, run.budget, run.seed, execute, setup).run()
     for result in results:
         store.save_result(result, run.budget.metric)
     store.save_timing(

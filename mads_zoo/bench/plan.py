@@ -25,8 +25,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mads_zoo.bench.budget import Budget
+from mads_zoo.bench.failures import one_line
 from mads_zoo.bench.results import Combo, ComboResult, TrialRecord, TrialSpec
 from mads_zoo.bench.trial import derive_seed, summary
+from mads_zoo.errors import PluginError
 
 Execute = Callable[[str, Sequence[TrialSpec]], list[TrialRecord]]
 #: Test metrics summarised over a finalist's seeds.
@@ -39,12 +41,16 @@ def _plain(value: Any) -> Any:
 
 
 def make_searcher(combo: Combo, budget: Budget) -> Any:
-    """The HyperOpt searcher of ``combo``, or ``None`` when its architecture searches nothing."""
+    """The HyperOpt searcher of ``combo``, or ``None`` when its architecture searches nothing.
+
+    A search space that cannot be searched raises :class:`PluginError` naming the
+    architecture (and the key, when one dimension has no translation).
+    """
     from mads_zoo.bench.search import tune_space
     from mads_zoo.registry import get_registry
 
     arch = get_registry().architecture(combo.architecture)
-    space = tune_space(arch.search_space)
+    space = tune_space(arch.search_space, arch.name)
     if not space:
         return None
     from ray.tune.search.hyperopt import HyperOptSearch
@@ -52,14 +58,17 @@ def make_searcher(combo: Combo, budget: Budget) -> Any:
     defaults = None
     if set(arch.search_space) <= set(arch.defaults):
         defaults = [{key: arch.defaults[key] for key in arch.search_space}]
-    return HyperOptSearch(
-        space=HyperOptSearch.convert_search_space(space),
-        metric="score",
-        mode="max",
-        points_to_evaluate=defaults,
-        n_initial_points=budget.n_initial_points,
-        random_state_seed=budget.searcher_seed,
-    )
+    try:
+        return HyperOptSearch(
+            space=HyperOptSearch.convert_search_space(space),
+            metric="score",
+            mode="max",
+            points_to_evaluate=defaults,
+            n_initial_points=budget.n_initial_points,
+            random_state_seed=budget.searcher_seed,
+        )
+    except Exception as error:
+        raise PluginError(f"architecture {arch.name!r} search space: {one_line(error)}") from error
 
 
 def _ranked(combos: Sequence[Combo], scores: dict[Combo, float | None]) -> list[Combo]:
@@ -119,8 +128,8 @@ class Planner:
         for combo in self.combos:
             try:
                 searchers[combo] = self.searcher_factory(combo, self.budget)
-            except Exception as error:  # a broken search space fails its combos only
-                self.errors[combo] = f"search space: {type(error).__name__}: {error}"[:300]
+            except Exception as error:  # a combo that cannot be set up fails alone
+                self.errors[combo] = one_line(error)
                 wanted[combo] = 0
                 continue
             wanted[combo] = self.budget.trials if searchers[combo] is not None else 1

@@ -345,10 +345,12 @@ def render_report(store: RunStore) -> tuple[list[dict[str, Any]], list[Path]]:
             "the models and the baselines alike."
         )
     failure_lines = [f"- {t.spec.key}: {t.error}" for t in failures]
+    failed_combos = [f"- {r.combo.key}: {r.error}" for r in results if r.outcome == "failed"]
     aami = aami_tables(results, reports)
     markdown = "\n\n".join(
         [f"# {title}", *notes, markdown_table(rows) if rows else "(no combo has a result yet)"]
         + (["## Finalists: AAMI EC57 / de Chazal report", aami] if aami else [])
+        + (["## Failed combos", "\n".join(failed_combos)] if failed_combos else [])
         + (["## Failed runs", "\n".join(failure_lines)] if failures else [])
     )
     write_text(store.root / "leaderboard.md", markdown + "\n")

@@ -23,13 +23,16 @@ from __future__ import annotations
 import json
 import math
 import platform
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mads_zoo.bench.budget import Budget
 from mads_zoo.data.cache import atomic_file
-from mads_zoo.errors import MadsZooError
+from mads_zoo.errors import DataError, MadsZooError
+
+T = TypeVar("T")
 
 #: Record fields that depend on the machine and its load, not on the command and the data.
 VOLATILE = frozenset({"seconds", "node_id", "node_ip", "gpu_ids", "beats_per_second"})
@@ -50,12 +53,21 @@ class Combo:
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where a run's beats came from, and a fingerprint of their content."""
+    """Where a run's beats came from, and a fingerprint of their content.
+
+    ``beats`` is how many there were (``0`` in records written before it was stored).
+    """
 
     dataset: str
     split: str
     folder: str | None
     fingerprint: str
+    beats: int = 0
+
+    def describe(self) -> str:
+        """``"(109,441 beats, fingerprint ab12...)"``: how many beats, and which content."""
+        count = f"{self.beats:,} beats, " if self.beats else ""
+        return f"({count}fingerprint {self.fingerprint})"
 
 
 @dataclass(frozen=True)
@@ -258,6 +270,22 @@ def comparable(data: Any) -> Any:
     return data
 
 
+def read_record(path: Path, parse: Callable[[Any], T]) -> T:
+    """``parse`` of the JSON record at ``path``; an unreadable one is a one-line error naming it.
+
+    The file is left as it is (for the user to inspect or restore); nothing is rewritten.
+    """
+    try:
+        return parse(json.loads(path.read_text()))
+    except (OSError, ValueError, LookupError, TypeError, AttributeError) as error:
+        why = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        raise DataError(
+            f"{path} is corrupt or not a record of this version of mads-zoo "
+            f"({type(error).__name__}: {' '.join(why.split())}); it was left as it is: "
+            "restore it, or start a new run"
+        ) from None
+
+
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_file(path, suffix=path.suffix) as temp:
@@ -337,24 +365,19 @@ class RunStore:
 
     # -- the request ---------------------------------------------------------------------
 
-    def save_run(self, run: RunRecord) -> None:
-        """Store the run's record and this machine's environment (once, at the start)."""
+    def save_run(self, run: RunRecord, with_environment: bool = True) -> None:
+        """Store the run's record and (at the start) this machine's environment."""
         self.root.mkdir(parents=True, exist_ok=True)
         write_json(self.root / "run.json", run.to_dict())
-        write_json(self.root / "environment.json", environment())
+        if with_environment:
+            write_json(self.root / "environment.json", environment())
 
     def load_run(self) -> RunRecord:
         """The stored record of an existing run (for ``--resume`` and ``report``)."""
         path = self.root / "run.json"
         if not path.is_file():
             raise MadsZooError(f"{self.root} is not a bench run folder (no run.json)")
-        try:
-            return RunRecord.from_dict(json.loads(path.read_text()))
-        except (ValueError, KeyError, TypeError) as error:
-            raise MadsZooError(
-                f"{path} is not a run record of this version of mads-zoo "
-                f"({type(error).__name__}: {error})"
-            ) from None
+        return read_record(path, RunRecord.from_dict)
 
     # -- trials ----------------------------------------------------------------------------
 
@@ -373,14 +396,14 @@ class RunStore:
         path = self._trial_path(spec)
         if not path.is_file():
             return None
-        record = TrialRecord.from_dict(json.loads(path.read_text()))
+        record = read_record(path, TrialRecord.from_dict)
         return record if record.spec == spec else None
 
     def all_trials(self) -> list[TrialRecord]:
-        """Every stored run, in a stable order."""
+        """Every stored run, in a stable order (not the hidden temporary file of a killed write)."""
         records = [
-            TrialRecord.from_dict(json.loads(p.read_text()))
-            for p in sorted((self.root / "trials").glob("*.json"))
+            read_record(p, TrialRecord.from_dict)
+            for p in sorted((self.root / "trials").glob("[!.]*.json"))
         ]
         order = {"tune": 0, "final": 1}
         records.sort(
@@ -413,7 +436,7 @@ class RunStore:
         for combo in combos:
             path = self.root / "combos" / combo.key / "final.json"
             if path.is_file():
-                results.append(ComboResult.from_dict(json.loads(path.read_text())))
+                results.append(read_record(path, ComboResult.from_dict))
         return results
 
     def save_timing(self, timing: dict[str, Any]) -> None:

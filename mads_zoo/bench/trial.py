@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-import traceback
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mads_zoo.bench.budget import Budget
+from mads_zoo.bench.failures import one_line, traceback_text
 from mads_zoo.bench.results import TrialRecord, TrialSpec
 
 
@@ -131,7 +131,11 @@ class OverBudget(Exception):
 
 
 def run_trial(spec: TrialSpec, data: TrialData, budget: Budget) -> TrialRecord:
-    """Train ``spec`` on ``data`` under ``budget``; a failure becomes a failed record."""
+    """Train ``spec`` on ``data`` under ``budget``; a failure becomes a failed record.
+
+    Nothing raises out of here (a Ray task would print it): a failed record holds the error's
+    one line in ``error`` and its traceback at the end of ``note``.
+    """
     from mads_zoo.config import resolve_config, split_engine_keys
     from mads_zoo.models import count_parameters
     from mads_zoo.registry import get_registry
@@ -141,13 +145,13 @@ def run_trial(spec: TrialSpec, data: TrialData, budget: Budget) -> TrialRecord:
 
     node_id, node_ip, gpu_ids = _placement()
     device, note = _device(gpu_ids)
-    threads = configure_threads(budget.trial_threads)
     record = TrialRecord(
-        spec, status="failed", device=device, threads=threads, note=note,
+        spec, status="failed", device=device, note=note,
         node_id=node_id, node_ip=node_ip, gpu_ids=gpu_ids,
     )  # fmt: skip
     started = time.perf_counter()
     try:
+        record.threads = configure_threads(budget.trial_threads)
         arch = get_registry().architecture(spec.combo.architecture)
         config = resolve_config(arch, sample=spec.config)
         record.resolved_config = config
@@ -167,9 +171,6 @@ def run_trial(spec: TrialSpec, data: TrialData, budget: Budget) -> TrialRecord:
         record.params, record.precision = count_parameters(model), fit.precision
         record.curve = [r.get(budget.metric) for r in fit.history]
         record.beats_per_second = fit.beats_per_second
-        if fit.status == "diverged":
-            record.error = fit.message
-            return record
         record.val = {k: v for k, v in fit.best_metrics.items() if k != "confusion"}
         record.score = float(fit.best_metrics[budget.metric.removeprefix("val_")])
         record.status = fit.status
@@ -184,8 +185,8 @@ def run_trial(spec: TrialSpec, data: TrialData, budget: Budget) -> TrialRecord:
         record.status, record.error = "over budget", str(error)
     except Exception as error:  # one failed run never ends the bench
         record.status, record.score = "failed", None
-        record.error = f"{type(error).__name__}: {error}".strip()[:300]
-        record.note = (record.note + "\n" + traceback.format_exc())[-4000:].strip()
+        record.error = one_line(error)
+        record.note = (record.note + "\n" + traceback_text(error))[-4000:].strip()
     finally:
         record.seconds = time.perf_counter() - started
     return record

@@ -19,7 +19,10 @@ def main() -> None:
     try:
         app()
     except MadsZooError as error:
+        from rich.text import Text
+
         from mads_zoo.cli.console import err_console
 
-        err_console.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        message = Text.assemble(("error:", "bold red"), " ", str(error))
+        err_console.print(message, highlight=False, soft_wrap=True)
         sys.exit(1)

@@ -18,8 +18,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from mads_zoo.bench.failures import ERRORS_LOG
 from mads_zoo.bench.harness import Progress as HarnessProgress
 from mads_zoo.cli.console import WIDE_TABLE, console
+from mads_zoo.cli.data import NoVerifyOption, apply_no_verify
 from mads_zoo.config import parse_overrides
 from mads_zoo.errors import ConfigError
 
@@ -31,6 +33,7 @@ class RichProgress(HarnessProgress):
         self.progress = progress
         self.runs = progress.add_task("starting", total=None, info="")
         self.best = float("nan")
+        self.failures = 0
 
     def stage_started(self, name: str, runs: int) -> None:
         """Reset the bar for a new stage."""
@@ -40,9 +43,7 @@ class RichProgress(HarnessProgress):
         """Advance the bar; track the best score; print failures."""
         self.progress.advance(self.runs)
         if record.failed:
-            self.progress.console.print(
-                f"{record.spec.key} failed: {record.error}", highlight=False, markup=False
-            )
+            self._failed(record.spec.key, record.error or "no score")
             return
         if not record.score <= self.best:
             self.best = record.score
@@ -53,6 +54,14 @@ class RichProgress(HarnessProgress):
     def phase(self, text: str) -> None:
         """Show a status line."""
         self.progress.update(self.runs, info=text)
+
+    def combo_failed(self, combo: Any, error: str) -> None:
+        """Print the failure of a combo that cannot run at all."""
+        self._failed(combo.key, error)
+
+    def _failed(self, what: str, error: str) -> None:
+        self.failures += 1
+        self.progress.console.print(f"{what} failed: {error}", highlight=False, markup=False)
 
 
 #: Two-line headers of the narrow leaderboard.
@@ -107,7 +116,38 @@ def _show_report(store: Any) -> None:
     )
 
 
+#: The bench options behind each part of a run's record that ``--resume`` checks.
+RECORDED_BY = {
+    "dataset": ("dataset",),
+    "split": ("split",),
+    "seed": ("seed",),
+    "budget": ("budget", "budget_set"),
+    "combos": ("run_all", "arch", "sampler"),
+}
+
+
+def _resume_checks(ctx: typer.Context) -> set[str]:
+    """The parts of the run's record that options given on the command line speak for."""
+    defaults = ("DEFAULT", "DEFAULT_MAP")  # by name: typer may bring its own click
+    given = {
+        n
+        for n in ctx.params
+        if getattr(ctx.get_parameter_source(n), "name", "DEFAULT") not in defaults
+    }
+    return {part for part, names in RECORDED_BY.items() if given.intersection(names)}
+
+
+def _cleanup() -> None:
+    """``mads-zoo bench --cleanup``: reap what killed benches left, say what was done."""
+    from mads_zoo.bench.cluster import reap_orphans
+
+    lines = reap_orphans() or ["nothing to clean up: no killed bench left Ray behind"]
+    for line in lines:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
 def bench_command(
+    ctx: typer.Context,
     run_all: Annotated[
         bool, typer.Option("--all", help="Every architecture x every sampler.")
     ] = False,
@@ -132,6 +172,14 @@ def bench_command(
     address: Annotated[
         str | None, typer.Option(help="Join an existing Ray cluster (e.g. 'auto' or host:port).")
     ] = None,
+    no_verify: NoVerifyOption = False,
+    cleanup: Annotated[
+        bool,
+        typer.Option(
+            help="Stop the Ray processes and remove the /tmp/mzr-* folders that killed benches "
+            "left behind (every bench also does this when it starts), then exit."
+        ),
+    ] = False,
 ) -> None:
     """Tune and test every (architecture x sampler) combo under one shared budget.
 
@@ -141,20 +189,26 @@ def bench_command(
     from mads_zoo.bench.budget import get_budget
     from mads_zoo.bench.harness import BenchRequest, resume_bench, run_bench, start_bench
 
+    apply_no_verify(ctx, no_verify)
+    if cleanup:
+        _cleanup()
+        return
+    request = BenchRequest(
+        budget=get_budget(budget, parse_overrides(budget_set or [])),
+        archs=arch or ["*"],
+        samplers=sampler or ["*"],
+        dataset=dataset,
+        split=split,
+        seed=seed,
+        data_dir=data_dir,
+    )
     if resume is not None:
-        store = resume_bench(resume, data_dir)
+        if out is not None and out.absolute() != resume.absolute():
+            raise ConfigError(f"--resume continues {resume} in place; drop --out {out}")
+        store = resume_bench(resume, data_dir, request, _resume_checks(ctx))
     else:
         if not (run_all or arch or sampler):
             raise ConfigError("say which combos: --all, or --arch/--sampler patterns")
-        request = BenchRequest(
-            budget=get_budget(budget, parse_overrides(budget_set or [])),
-            archs=arch or ["*"],
-            samplers=sampler or ["*"],
-            dataset=dataset,
-            split=split,
-            seed=seed,
-            data_dir=data_dir,
-        )
         stamp = time.strftime("%Y%m%d-%H%M%S")
         store = start_bench(
             request, out or Path("runs") / "bench" / f"{dataset}-{split}-{budget}-{stamp}"
@@ -179,13 +233,19 @@ def bench_command(
         transient=False,
     )
     started = time.perf_counter()
+    display = RichProgress(progress)
     try:
         with progress:
-            run_bench(store, RichProgress(progress), address=address)
+            run_bench(store, display, address=address)
     except KeyboardInterrupt:
         console.print(f"interrupted; continue with: mads-zoo bench --resume {store.root}")
         raise typer.Exit(130) from None
     console.print(f"bench finished in {time.perf_counter() - started:.0f} s", highlight=False)
+    if display.failures:
+        console.print(
+            f"{display.failures} failure(s), their tracebacks in {store.root / ERRORS_LOG}",
+            highlight=False,
+        )
     _show_report(store)
 
 

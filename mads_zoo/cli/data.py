@@ -28,6 +28,21 @@ DataDirOption = Annotated[
         show_default=False,
     ),
 ]
+NoVerifyOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-verify",
+        help="Use MIT-BIH records that differ from PhysioNet's copy (a deliberately modified "
+        "copy); by default their SHA-256 and beat counts are checked when the beats are built.",
+    ),
+]
+
+
+def apply_no_verify(ctx: typer.Context, no_verify: bool) -> None:
+    """For the rest of the command ``ctx``, check the data (default) or not (``--no-verify``)."""
+    from mads_zoo.data.verify import verifying
+
+    ctx.with_resource(verifying(not no_verify))
 
 
 @contextlib.contextmanager
@@ -53,10 +68,16 @@ def _progress_bar() -> Iterator[None]:
 
 
 @data_app.command("prepare")
-def prepare_command(dataset: DatasetArg = "mitbih", data_dir: DataDirOption = None) -> None:
+def prepare_command(
+    ctx: typer.Context,
+    dataset: DatasetArg = "mitbih",
+    data_dir: DataDirOption = None,
+    no_verify: NoVerifyOption = False,
+) -> None:
     """Build a dataset's beats and cache them (reads the records once; later loads are fast)."""
     from mads_zoo.data.folds import load_beats
 
+    apply_no_verify(ctx, no_verify)
     started = time.perf_counter()
     with _progress_bar():
         beats = load_beats(dataset, data_dir)
@@ -83,6 +104,7 @@ def _percent(count: int, total: int) -> str:
 
 @data_app.command("info")
 def info_command(
+    ctx: typer.Context,
     dataset: DatasetArg = "mitbih",
     split: Annotated[str, typer.Option("--split", help="intra or inter.")] = "intra",
     sampler: Annotated[
@@ -93,10 +115,12 @@ def info_command(
         float, typer.Option("--val-fraction", help="Share of the training part for validation.")
     ] = 0.1,
     data_dir: DataDirOption = None,
+    no_verify: NoVerifyOption = False,
 ) -> None:
     """Beats per class in each fold: train, validation, test, and train after the sampler."""
     from mads_zoo.data.folds import prepare_folds
 
+    apply_no_verify(ctx, no_verify)
     with _progress_bar():
         folds = prepare_folds(
             dataset, split, sampler, seed=seed, data_dir=data_dir, val_fraction=val_fraction

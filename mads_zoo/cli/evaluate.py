@@ -71,6 +71,7 @@ def predict_command(
     Beat positions come from the record's annotations when present, otherwise from wfdb's
     QRS detector. The CSV has one row per beat: index, provenance, class, probabilities.
     """
+    from mads_zoo.data.cache import atomic_file
     from mads_zoo.predict import predict_beats, read_input_beats
     from mads_zoo.train.checkpoint import load_checkpoint, model_from_checkpoint
 
@@ -84,7 +85,8 @@ def predict_command(
     for position, (name, column) in enumerate(beats.columns.items()):
         table.insert(position, name, column)
     out = out or Path(f"{source.with_suffix('').name}-predictions.csv")
-    table.to_csv(out, index_label="index")
+    with atomic_file(out, suffix=".csv") as temp:  # a failed write leaves no half a CSV
+        table.to_csv(temp, index_label="index")
     counts = table["class"].value_counts().reindex(list(ckpt.classes), fill_value=0)
     summary = "  ".join(f"{name} {count:,}" for name, count in counts.items())
     console.print(

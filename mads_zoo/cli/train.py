@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from mads_zoo.cli.console import console
+from mads_zoo.cli.data import NoVerifyOption, apply_no_verify
 from mads_zoo.cli.render import per_class_table
 from mads_zoo.config import parse_overrides
 from mads_zoo.errors import ConfigError
@@ -39,6 +40,7 @@ def _request(
 
 
 def train_command(
+    ctx: typer.Context,
     architecture: Annotated[str, typer.Argument(help="A registered architecture.")],
     sampler: Annotated[
         str | None, typer.Option(help="Training-fold sampler (default: none).")
@@ -72,6 +74,7 @@ def train_command(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: runs/train/ARCH-SAMPLER-seedN).")
     ] = None,
+    no_verify: NoVerifyOption = False,
 ) -> None:
     """Train one architecture; save its checkpoint (model.pt) and metrics.json.
 
@@ -83,6 +86,7 @@ def train_command(
     from mads_zoo.train.run import run_training
     from mads_zoo.train.runtime import configure_threads
 
+    apply_no_verify(ctx, no_verify)
     options = {"sampler": sampler, "preset": preset, "dataset": dataset, "split": split}
     request = _request(architecture, config, options, set_values or [])
     request.epochs, request.beats, request.seed = epochs, beats, seed
@@ -140,5 +144,3 @@ def train_command(
         highlight=False,
     )
     console.print(f"saved {outcome.checkpoint} and {outcome.metrics_file}", highlight=False)
-    if fit.status == "diverged":
-        raise typer.Exit(1)

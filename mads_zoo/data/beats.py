@@ -66,18 +66,7 @@ class Beats:
         n = len(x)
         if n == 0:
             raise DataError("beats x is empty; a dataset must return at least one beat")
-        bad = ~np.isfinite(x)
-        if bad.any():
-            row = int(np.argmax(bad.any(axis=1)))
-            raise DataError(
-                f"beats x has {int(bad.sum())} NaN or infinite values (first in row {row}); "
-                "drop or repair those rows"
-            )
-        low, high = float(x.min()), float(x.max())
-        if low < 0.0 or high > 1.0:
-            raise DataError(
-                f"beats x must be scaled to [0, 1], found values from {low:g} to {high:g}"
-            )
+        check_values(x, "beats x")
         if not isinstance(y, np.ndarray) or y.shape != (n,):
             raise DataError(f"labels y must have shape ({n},) like x, got {_describe(y)}")
         if y.dtype != np.int64:
@@ -138,6 +127,28 @@ class Beats:
             **columns,
             classes=tuple(str(c) for c in arrays["classes"]),
             meta=json.loads(str(arrays["meta"])),
+        )
+
+
+def check_values(x: np.ndarray, where: str, unit: str = "row", first_row: int = 0) -> None:
+    """Raise a :class:`DataError` unless every value of ``x`` is finite and in [0, 1].
+
+    The message starts with ``where`` (a file, a record) and names the first bad row, counted
+    from ``first_row`` and called ``unit`` ("row", "line", "beat").
+    """
+    bad = ~np.isfinite(x)
+    if bad.any():
+        row = int(np.argmax(bad.any(axis=1))) + first_row
+        raise DataError(
+            f"{where} has {int(bad.sum())} NaN or infinite values (first in {unit} {row}); "
+            "drop or repair those rows"
+        )
+    outside = (x < 0.0) | (x > 1.0)
+    if outside.any():
+        row = int(np.argmax(outside.any(axis=1))) + first_row
+        raise DataError(
+            f"{where}: beat values must be scaled to [0, 1], found values from "
+            f"{float(x.min()):g} to {float(x.max()):g} (first outside in {unit} {row})"
         )
 
 

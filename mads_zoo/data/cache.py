@@ -2,7 +2,9 @@
 
 Every entry is one ``.npz`` file written to a temporary file in the same folder and moved into
 place with :func:`os.replace`, so a crash, Ctrl-C or error mid-write never leaves a
-half-written entry under the final name; an unreadable entry is treated as missing.
+half-written entry under the final name; an unreadable entry is treated as missing, and a
+readable but invalid one (NaN beats, a label out of range, shapes that do not match) is deleted
+and rebuilt, with one logged line (:func:`load_valid`), never used.
 """
 
 from __future__ import annotations
@@ -10,17 +12,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ENV_CACHE_DIR = "MADS_ZOO_CACHE_DIR"
 APP_NAME = "mads-zoo"
 TEMP_PREFIX = ".partial-"
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def user_cache_dir() -> Path:
@@ -91,6 +97,25 @@ def load_arrays(path: Path) -> dict[str, Any] | None:
         with np.load(path, allow_pickle=False) as stored:
             return {name: stored[name] for name in stored.files}
     except (FileNotFoundError, zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError):
+        return None
+
+
+def load_valid(path: Path, read: Callable[[dict[str, Any]], T]) -> T | None:
+    """``read(arrays)`` of the entry at ``path``; ``None`` if it is missing, unreadable or invalid.
+
+    ``read`` checks the arrays and raises :class:`ValueError` (e.g. a
+    :class:`~mads_zoo.errors.DataError`), :class:`KeyError` or :class:`TypeError` for an entry
+    that is not what it should be; that entry is deleted and a one-line warning logged, so
+    that the caller rebuilds it.
+    """
+    arrays = load_arrays(path)
+    if arrays is None:
+        return None
+    try:
+        return read(arrays)
+    except (ValueError, KeyError, TypeError) as error:
+        log.warning("the cache entry %s is invalid (%s); rebuilding it", path, error)
+        path.unlink(missing_ok=True)
         return None
 
 

@@ -165,9 +165,12 @@ def prepare_folds(
     check_fraction("val_fraction", val_fraction)
     check_fraction("test_fraction", test_fraction)
     beats = load_beats(dataset, data_dir)
-    rows = split_rows(
-        beats, split, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
-    )
+    try:
+        rows = split_rows(
+            beats, split, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
+        )
+    except DataError as error:
+        raise DataError(f"dataset {dataset!r}: {error}") from error
     x_before = beats.x[rows.train]
     x_train, y_train = resample(
         x_before, beats.y[rows.train], sampler_spec, seed, tag=f"{dataset}-{split}"

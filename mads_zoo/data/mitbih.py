@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from mads_zoo.data.beats import BEAT_LENGTH, Beats
-from mads_zoo.data.cache import cache_path, digest, files_fingerprint, load_arrays, save_arrays
+from mads_zoo.data.beats import BEAT_LENGTH, Beats, check_values
+from mads_zoo.data.cache import cache_path, digest, files_fingerprint, load_valid, save_arrays
 from mads_zoo.data.locate import find_mitdb
 from mads_zoo.data.progress import report
 from mads_zoo.data.records import AAMI_LABEL, MITDB_RECORDS, QRS_SYMBOLS, RECORD_EXTENSIONS
+from mads_zoo.data.verify import check_beat_count, check_sums, verification_enabled
 from mads_zoo.errors import DataError
 from mads_zoo.specs import AAMI_CLASSES
 
@@ -162,11 +163,17 @@ def read_record(directory: Path, record: str) -> RecordBeats:
         annotation = wfdb.rdann(path, "atr")
     except Exception as error:  # wfdb raises many types for bad files
         raise _bad(record, f"cannot be read ({type(error).__name__}: {error})") from error
-    if len(signal) != header.sig_len or not np.isfinite(signal).all():
-        raise _bad(
-            record,
-            f"{record}.dat holds {len(signal):,} valid samples, the header says {header.sig_len:,}",
+    file_name = header.file_name[channel]
+    if len(signal) != header.sig_len:
+        problem = f"{file_name} holds {len(signal):,} samples, the header says {header.sig_len:,}"
+        raise _bad(record, problem)
+    invalid = np.flatnonzero(~np.isfinite(signal))
+    if len(invalid):
+        problem = (
+            f"{file_name} holds {len(invalid):,} invalid samples in lead {lead} "
+            f"(the first at sample {invalid[0]:,})"
         )
+        raise _bad(record, problem)
     samples = np.asarray(annotation.sample, dtype=np.int64)
     symbols = np.asarray(annotation.symbol, dtype=str)
     order = np.argsort(samples, kind="stable")
@@ -175,6 +182,7 @@ def read_record(directory: Path, record: str) -> RecordBeats:
         x, keep, beat = beats_from_signal(signal, header.fs, samples, symbols)
     except DataError as error:
         raise _bad(record, str(error)) from error
+    check_values(x, f"record {record}", unit="beat")
     labels = np.array([AAMI_LABEL[s] for s in symbols[beat]], dtype=np.int64)
     return RecordBeats(
         record=record,
@@ -187,24 +195,33 @@ def read_record(directory: Path, record: str) -> RecordBeats:
     )
 
 
-def build_beats(directory: Path, records: tuple[str, ...] = MITDB_RECORDS) -> Beats:
+def build_beats(
+    directory: Path, records: tuple[str, ...] = MITDB_RECORDS, *, verify: bool = True
+) -> Beats:
     """Build the beats of ``records`` from the WFDB files in ``directory`` (no caching).
 
-    Every record is checked first (:func:`check_record`), so a bad file fails in well under a
-    second, before any signal is read. One process is enough: the 48 records take about 4 s
-    plus 2 s of imports (wfdb, scipy), well under the cost of starting worker processes.
+    Every record is checked first (:func:`check_record`, then, if ``verify``, the SHA-256 of
+    its files: :mod:`mads_zoo.data.verify`), so a bad file fails in well under a second, before
+    any signal is read; with ``verify``, each record must also give its published beat count.
+    One process is enough: the 48 records take about 4 s plus 2 s of imports (wfdb, scipy),
+    well under the cost of starting worker processes.
     """
     for record in records:
         check_record(directory, record)
+    if verify:
+        check_sums(directory, records)
     parts = []
     for done, record in enumerate(records):
         report(TASK, done, len(records))
         parts.append(read_record(directory, record))
+        if verify:
+            check_beat_count(record, len(parts[-1].y))
     report(TASK, len(records), len(records))
     dropped = sum((p.dropped for p in parts), np.zeros(len(AAMI_CLASSES), dtype=np.int64))
     meta = {
         "recipe": RECIPE_VERSION,
         "source": str(directory),
+        "verified": verify,
         "leads": {p.record: p.lead for p in parts},
         "dropped_edge_beats": dict(zip(AAMI_CLASSES, dropped.tolist(), strict=True)),
         "dropped_edge_beats_by_record": {
@@ -221,24 +238,36 @@ def build_beats(directory: Path, records: tuple[str, ...] = MITDB_RECORDS) -> Be
     )
 
 
-def cache_file(directory: Path, records: tuple[str, ...] = MITDB_RECORDS) -> Path:
-    """Where the beats built from ``directory`` are cached (changes when any file changes)."""
+def cache_file(
+    directory: Path, records: tuple[str, ...] = MITDB_RECORDS, *, verified: bool = True
+) -> Path:
+    """Where the beats built from ``directory`` are cached (changes when any file changes).
+
+    Beats built with and without verification (``--no-verify``) are separate entries, so an
+    unverified build can never pass for a verified one.
+    """
     files = [directory / f"{r}{ext}" for r in records for ext in RECORD_EXTENSIONS]
     parts = [RECIPE_VERSION, str(directory.resolve()), list(records), files_fingerprint(files)]
-    return cache_path("beats", f"mitbih-{digest(parts)}")
+    kind = "sha256-verified" if verified else "unverified"
+    return cache_path("beats", f"mitbih-{digest([*parts, kind])}")
 
 
 def load(data_dir: Path | None = None) -> Beats:
     """The ``mitbih`` dataset's ``load``: every beat of the 48 records, cached after the first call.
 
     ``data_dir`` (else ``MADS_ZOO_DATA_DIR``, else the user cache, downloading into it) is the
-    folder of the WFDB records; see :func:`mads_zoo.data.locate.find_mitdb`.
+    folder of the WFDB records; see :func:`mads_zoo.data.locate.find_mitdb`. The records are
+    verified against PhysioNet's copy when the cache entry is built, unless verification is
+    off (:func:`mads_zoo.data.verify.verifying`); a verified entry also serves an unverified
+    load, never the other way round. An invalid entry is rebuilt.
     """
     directory = find_mitdb(data_dir)
-    path = cache_file(directory)
-    stored = load_arrays(path)
-    if stored is not None:
-        return Beats.from_arrays(stored)
-    beats = build_beats(directory)
-    save_arrays(path, beats.to_arrays())
+    verify = verification_enabled()
+    for verified in (True,) if verify else (True, False):
+        path = cache_file(directory, MITDB_RECORDS, verified=verified)
+        stored = load_valid(path, Beats.from_arrays)
+        if stored is not None:
+            return stored
+    beats = build_beats(directory, MITDB_RECORDS, verify=verify)
+    save_arrays(cache_file(directory, MITDB_RECORDS, verified=verify), beats.to_arrays())
     return beats

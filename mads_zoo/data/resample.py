@@ -11,9 +11,10 @@ from importlib import metadata
 
 import numpy as np
 
-from mads_zoo.data.cache import cache_path, digest, load_arrays, save_arrays
+from mads_zoo.data.beats import check_values
+from mads_zoo.data.cache import cache_path, digest, load_valid, save_arrays
 from mads_zoo.data.progress import report
-from mads_zoo.errors import MadsZooError, PluginError
+from mads_zoo.errors import DataError, MadsZooError, PluginError
 from mads_zoo.specs import Sampler
 
 #: Part of the cache key: bump when the way samplers are applied changes.
@@ -37,22 +38,40 @@ def _counts(y: np.ndarray) -> str:
     return ", ".join(f"{label}: {count}" for label, count in zip(labels, counts, strict=True))
 
 
+def _problem(x: np.ndarray, y: np.ndarray, x_out: np.ndarray, y_out: np.ndarray) -> str | None:
+    """What is wrong with ``(x_out, y_out)`` as a resampling of ``(x, y)``, or ``None``."""
+    if x_out.ndim != 2 or x_out.shape[1] != x.shape[1] or y_out.shape != (len(x_out),):
+        return f"X {x_out.shape} and y {y_out.shape}; expected (n, {x.shape[1]}) and (n,)"
+    if not np.isfinite(x_out).all():
+        return "NaN or infinite values"
+    if not set(np.unique(y_out)) <= set(np.unique(y)):
+        return "labels the training fold does not have"
+    return None
+
+
 def _checked(
     sampler: Sampler, x: np.ndarray, y: np.ndarray, out: tuple[object, object]
 ) -> tuple[np.ndarray, np.ndarray]:
     x_out = np.asarray(out[0], dtype=np.float32)
     y_out = np.asarray(out[1]).astype(np.int64, copy=False)
-    where = f"sampler {sampler.name!r}"
-    if x_out.ndim != 2 or x_out.shape[1] != x.shape[1] or len(x_out) != len(y_out):
-        raise PluginError(
-            f"{where} returned X {x_out.shape} and y {y_out.shape}; expected (n, {x.shape[1]}) "
-            "and (n,)"
-        )
-    if not np.isfinite(x_out).all():
-        raise PluginError(f"{where} produced NaN or infinite values")
-    if not set(np.unique(y_out)) <= set(np.unique(y)):
-        raise PluginError(f"{where} invented labels the training fold does not have")
+    problem = _problem(x, y, x_out, y_out)
+    if problem is not None:
+        raise PluginError(f"sampler {sampler.name!r} returned {problem}")
     return np.clip(x_out, 0.0, 1.0), y_out
+
+
+def _stored(
+    arrays: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A cached resampling of ``(x, y)``, checked like a fresh one; values must be in [0, 1]."""
+    x_out, y_out = arrays["x"], arrays["y"]
+    if x_out.dtype != np.float32 or y_out.dtype != np.int64:
+        raise DataError(f"x is {x_out.dtype} and y {y_out.dtype}, expected float32 and int64")
+    problem = _problem(x, y, x_out, y_out)
+    if problem is not None:
+        raise DataError(f"it holds {problem}")
+    check_values(x_out, "x")
+    return x_out, y_out
 
 
 def resample(
@@ -77,9 +96,9 @@ def resample(
         )
     parts = [RESAMPLE_VERSION, tag, sampler.name, _builder_name(sampler), seed, _library_version()]
     path = cache_path("resampled", f"{tag}-{sampler.name}-seed{seed}-{digest(parts, [x, y])}")
-    stored = load_arrays(path)
+    stored = load_valid(path, lambda arrays: _stored(arrays, x, y))
     if stored is not None:
-        return stored["x"], stored["y"]
+        return stored
     task = f"resampling the training fold with {sampler.name}"
     report(task, 0, 1)
     try:

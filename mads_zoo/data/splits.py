@@ -173,5 +173,26 @@ def split_rows(
     check_fraction("val_fraction", val_fraction)
     check_fraction("test_fraction", test_fraction)
     if split == "inter":
-        return _inter(beats, seed, val_fraction)
-    return _intra(beats, seed, val_fraction, test_fraction)
+        rows = _inter(beats, seed, val_fraction)
+    else:
+        rows = _intra(beats, seed, val_fraction, test_fraction)
+    return _none_empty(rows, len(beats), val_fraction)
+
+
+def _none_empty(rows: SplitRows, total: int, val_fraction: float) -> SplitRows:
+    """``rows`` if every fold has beats; a one-line :class:`DataError` otherwise."""
+    part = len(rows.train) + len(rows.val)
+    if not len(rows.test):
+        raise DataError(f"the test fold is empty: {total:,} beats are too few to hold any out")
+    if not len(rows.val):
+        raise DataError(
+            f"the validation fold is empty: the training part has too few beats ({part:,}) "
+            f"to carve val_fraction {val_fraction:g} of any class from; use more data or a "
+            "larger val_fraction"
+        )
+    if not len(rows.train):
+        raise DataError(
+            f"the training fold is empty: validation took all {part:,} beats of the training "
+            f"part; use more data or a smaller val_fraction than {val_fraction:g}"
+        )
+    return rows

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mads_zoo.data.beats import BEAT_LENGTH, Beats
+from mads_zoo.data.beats import BEAT_LENGTH, Beats, check_values
 from mads_zoo.errors import DataError
 from mads_zoo.specs import AAMI_CLASSES
 
@@ -56,11 +56,7 @@ def _check(part: TablePart, classes: tuple[str, ...]) -> tuple[np.ndarray, np.nd
             f"{name}: label {labels[row]:g} in {where} is not an integer in "
             f"0..{len(classes) - 1} ({' '.join(classes)})"
         )
-    low, high = float(values.min()), float(values.max())
-    if low < 0.0 or high > 1.0:
-        raise DataError(
-            f"{name}: beat values must be scaled to [0, 1], found values from {low:g} to {high:g}"
-        )
+    check_values(values, name, part.unit, part.first_row)
     return values.astype(np.float32), as_int.astype(np.int64)
 
 

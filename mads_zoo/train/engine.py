@@ -96,6 +96,23 @@ def model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
+def _divergence(what: str, epoch: int, lr: float) -> str:
+    """The one-line message of a run whose loss or weights became NaN or infinite."""
+    return f"training diverged: {what} of epoch {epoch} (lr {lr:g}; lower lr)"
+
+
+def _first_non_finite(losses: torch.Tensor, first_step: int) -> tuple[int, float]:
+    """``(step, loss)`` of the first NaN or inf among an epoch's per-step ``losses``.
+
+    Steps count from ``first_step``; when only the losses' mean overflowed: the last step, inf.
+    """
+    bad = torch.nonzero(~torch.isfinite(losses))
+    if not len(bad):
+        return first_step + len(losses) - 1, math.inf
+    index = int(bad[0])
+    return first_step + index, float(losses[index])
+
+
 def _autocast(device: torch.device, precision: str) -> Any:
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
@@ -190,6 +207,7 @@ class Trainer:
         best_score, best_epoch, best_metrics, best_state = -math.inf, 0, {}, None
         history: list[dict[str, Any]] = []
         order = torch.randperm(len(x), generator=generator)
+        losses = torch.empty(per_epoch, device=self.device)  # one epoch's, read once per epoch
         cursor, step, epoch, stale, train_seconds = 0, 0, 0, 0, 0.0
         status, message = "completed", ""
         started = time.perf_counter()
@@ -197,8 +215,8 @@ class Trainer:
             epoch += 1
             model.train()
             epoch_started = time.perf_counter()
-            running, counted = torch.zeros((), device=self.device), 0
-            for _ in range(min(per_epoch, total_steps - step)):
+            counted = min(per_epoch, total_steps - step)
+            for i in range(counted):
                 if cursor + s.batch_size > len(x):
                     order, cursor = torch.randperm(len(x), generator=generator), 0
                 index = order[cursor : cursor + s.batch_size].to(self.device)
@@ -211,16 +229,16 @@ class Trainer:
                     nn.utils.clip_grad_norm_(model.parameters(), s.grad_clip)
                 schedule.before_step()
                 optimizer.step()
-                running += loss.detach()
-                counted += 1
+                losses[i] = loss.detach()
                 step += 1
                 if on_step is not None:
                     on_step(step, total_steps)
-            train_loss = float(running / max(counted, 1))
+            train_loss = float(losses[:counted].mean())
             train_seconds += time.perf_counter() - epoch_started
             if not math.isfinite(train_loss):
+                bad_step, bad_loss = _first_non_finite(losses[:counted], step - counted + 1)
                 status = "diverged"
-                message = f"training loss became {train_loss} at epoch {epoch} (step {step})"
+                message = _divergence(f"loss became {bad_loss} at step {bad_step}", epoch, s.lr)
                 break
             metrics = evaluate(
                 model,
@@ -230,6 +248,11 @@ class Trainer:
                 batch_size=s.eval_batch_size,
                 precision=self.precision,
             )
+            if not math.isfinite(metrics["loss"]):  # the epoch's last steps broke the weights
+                status = "diverged"
+                what = f"validation loss became {metrics['loss']} after step {step}"
+                message = _divergence(what, epoch, s.lr)
+                break
             score = metrics[s.monitor]
             record = {
                 "epoch": epoch,

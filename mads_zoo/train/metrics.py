@@ -13,11 +13,20 @@ import numpy as np
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """Counts ``[true, predicted]`` as an int64 ``(num_classes, num_classes)`` array."""
+    """Counts ``[true, predicted]`` as an int64 ``(num_classes, num_classes)`` array.
+
+    Labels outside ``0..num_classes-1`` are a :class:`ValueError`, never a count in a wrong cell.
+    """
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} differ in shape")
+    for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
+        outside = (labels < 0) | (labels >= num_classes)
+        if outside.any():  # it would land in another class's cell
+            raise ValueError(
+                f"{name} holds {int(labels[outside][0])}, outside the {num_classes} classes"
+            )
     flat = y_true * num_classes + y_pred
     return np.bincount(flat, minlength=num_classes**2).reshape(num_classes, num_classes)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mads_zoo.config import resolve_config, split_engine_keys
-from mads_zoo.errors import ConfigError
+from mads_zoo.errors import ConfigError, DivergedError
 from mads_zoo.models import build_model, count_parameters
 from mads_zoo.specs import Architecture
 from mads_zoo.train.engine import EpochCallback, FitResult, StepCallback, Trainer, TrainSettings
@@ -71,9 +71,10 @@ def fit_on_folds(
 ) -> FitResult:
     """Train an already built ``model`` on ``folds``' training fold, validating on its val fold.
 
-    The steps per epoch count the training fold before resampling.
+    The steps per epoch count the training fold before resampling. A run whose loss or weights
+    become NaN or infinite raises :class:`~mads_zoo.errors.DivergedError` (never a score).
     """
-    return Trainer(settings).fit(
+    fit = Trainer(settings).fit(
         model,
         folds.train.x,
         folds.train.y,
@@ -84,6 +85,9 @@ def fit_on_folds(
         on_epoch=on_epoch,
         on_step=on_step,
     )
+    if fit.status == "diverged":
+        raise DivergedError(fit.message)
+    return fit
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -99,15 +103,29 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} does not exist") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
-    allowed = {"architecture", "sampler", "preset", "split", "dataset", "config", "metrics"}
-    unknown = set(data) - allowed
+    unknown = set(data) - set(CONFIG_FILE_KEYS)
     if unknown:
         raise ConfigError(
-            f"config file {path}: unknown keys {sorted(unknown)}; use {sorted(allowed)}"
+            f"config file {path}: unknown keys {sorted(unknown)}; use {sorted(CONFIG_FILE_KEYS)}"
         )
-    if not isinstance(data.get("config", {}), dict):
-        raise ConfigError(f"config file {path}: [config] must be a table")
+    for key, (kind, expected) in CONFIG_FILE_KEYS.items():
+        if key in data and not isinstance(data[key], kind):
+            raise ConfigError(
+                f"config file {path}: {key} must be {expected}, got {data[key]!r}"
+            )
     return data
+
+
+#: The keys a run config file may hold: their types and how an error names them.
+CONFIG_FILE_KEYS: dict[str, tuple[type, str]] = {
+    "architecture": (str, "a name (a string)"),
+    "sampler": (str, "a name (a string)"),
+    "preset": (str, "a name (a string)"),
+    "split": (str, "a name (a string)"),
+    "dataset": (str, "a name (a string)"),
+    "config": (dict, "a table ([config])"),
+    "metrics": (dict, "a table ([metrics])"),
+}
 
 
 @dataclass

@@ -1,0 +1,293 @@
+"""Bad input at the model boundary is one clear error, never a number (issue 13).
+
+Beats to predict with NaN or out-of-range values, checkpoints that are diverged, incomplete
+or for another model, training that diverges, and plugin models with the wrong number of
+outputs: each is one line naming the thing, and nothing is written or lost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conftest import files_under, one_line_error, write_distribution
+
+from mads_zoo.errors import CheckpointError, DivergedError, PluginError
+from mads_zoo.specs import AAMI_CLASSES
+
+#: One plugin distribution with three small linear nets: ``exp-net`` exponentiates its logits
+#: (it trains at a sane lr and diverges at a huge one); ``three-net`` and ``ten-net`` return
+#: 3 and 10 logits whatever ``num_classes`` they are asked for.
+BAD_MODELS = """
+import mads_zoo
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self, outputs, exp=False):
+        super().__init__()
+        self.linear, self.exp = nn.Linear(187, outputs), exp
+
+    def forward(self, x):
+        z = self.linear(x.flatten(1))
+        return z.exp() if self.exp else z
+
+
+@mads_zoo.hookimpl
+def register_architectures(register):
+    for name, build in (
+        ("exp-net", lambda config, shape, n: Net(n, exp=True)),
+        ("three-net", lambda config, shape, n: Net(3)),
+        ("ten-net", lambda config, shape, n: Net(10)),
+    ):
+        register(mads_zoo.Architecture(
+            name=name, layout="1d", build=build, defaults={"batch_size": 32}
+        ))
+"""
+
+PLUGIN = "architecture {name!r} (plugin bad_model from zoo-bad-model)"
+
+
+@pytest.fixture
+def bad_models(tmp_path, monkeypatch, fresh_registry):
+    """The registry of this process with only the ``zoo-bad-model`` plugin installed."""
+    root = write_distribution(
+        tmp_path / "site",
+        "zoo-bad-model",
+        {"zoo_bad_model": BAD_MODELS},
+        {"bad_model": "zoo_bad_model"},
+    )
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.setenv("MADS_ZOO_PLUGINS", "zoo-bad-model")
+    monkeypatch.delenv("MADS_ZOO_STRICT_PLUGINS", raising=False)
+    return fresh_registry.get_registry()
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    """A valid (untrained) ``2dcnn`` checkpoint of the synthetic dataset."""
+    from mads_zoo.config import resolve_config
+    from mads_zoo.models import create_model
+    from mads_zoo.registry import get_registry
+    from mads_zoo.train.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    data = {"dataset": "synthetic", "split": "intra", "sampler": "none", "seed": 0}
+    return save_checkpoint(
+        tmp_path / "run" / "model.pt",
+        create_model("2dcnn"),
+        architecture="2dcnn",
+        config=resolve_config(get_registry().architecture("2dcnn")),
+        data=data,
+        metrics={},
+        classes=AAMI_CLASSES,
+    )
+
+
+def rewrite(path, change) -> None:
+    """Load the checkpoint payload at ``path``, apply ``change`` to it, save it back."""
+    payload = torch.load(path, weights_only=True)
+    change(payload)
+    torch.save(payload, path)
+
+
+def first_weight(payload) -> str:
+    return next(iter(payload["state_dict"]))
+
+
+def test_evaluate_refuses_a_checkpoint_with_nan_weights(checkpoint, cli):
+    rewrite(checkpoint, lambda p: p["state_dict"]["head.out.weight"].fill_(float("nan")))
+    before = files_under(checkpoint.parent)
+    result = cli("evaluate", str(checkpoint))
+    one_line_error(
+        result, str(checkpoint), "holds non-finite weights in 'head.out.weight' (a diverged run?)"
+    )
+    assert files_under(checkpoint.parent) == before  # no metrics-test.json, no figure
+
+
+def test_evaluate_refuses_weights_of_another_shape(checkpoint, cli):
+    rewrite(checkpoint, lambda p: p["state_dict"].update({"head.out.weight": torch.zeros(5, 3)}))
+    result = cli("evaluate", str(checkpoint))
+    one_line_error(result, str(checkpoint), "'head.out.weight' of shape (5, 3)", "'2dcnn'")
+    assert not (checkpoint.parent / "metrics-test.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda p: p.pop("state_dict"), "lacks 'state_dict'"),
+        (lambda p: p.pop("classes"), "lacks 'classes'"),
+        (lambda p: p.update(config="hidden=3"), "has a str for 'config', expected a dict"),
+        (lambda p: p.update(classes=[0, 1]), "expected a list of class names"),
+        (lambda p: p["data"].pop("seed"), "lacks 'seed' in its data"),
+        (lambda p: p["state_dict"].update(extra=3), "non-tensor 'extra' in its state_dict"),
+        (
+            lambda p: p["state_dict"].update(extra=torch.zeros(1)),
+            "has 1 weights the model lacks (first 'extra')",
+        ),
+        (
+            lambda p: p["state_dict"].pop(first_weight(p)),
+            "lacks 1 of the model's weights (first 'features.0.conv.weight')",
+        ),
+        (
+            lambda p: p["state_dict"]["features.0.norm.running_var"].fill_(float("inf")),
+            "non-finite weights in 'features.0.norm.running_var'",
+        ),
+    ],
+)
+def test_a_broken_checkpoint_is_one_checkpoint_error(checkpoint, change, message):
+    from mads_zoo.train.checkpoint import load_checkpoint, model_from_checkpoint
+
+    rewrite(checkpoint, change)
+    with pytest.raises(CheckpointError, match=str(checkpoint)) as caught:
+        model_from_checkpoint(load_checkpoint(checkpoint))
+    assert message in str(caught.value)
+
+
+def test_non_finite_weights_are_never_saved_nor_clobber_a_checkpoint(checkpoint):
+    from mads_zoo.models import create_model
+    from mads_zoo.train.checkpoint import save_checkpoint
+
+    before = checkpoint.read_bytes()
+    model = create_model("2dcnn")
+    with torch.no_grad():
+        model.head.out.bias.fill_(float("nan"))
+    options = {"architecture": "2dcnn", "config": {}, "data": {}, "metrics": {}}
+    with pytest.raises(DivergedError, match=r"non-finite weights in 'head\.out\.bias'"):
+        save_checkpoint(checkpoint, model, classes=AAMI_CLASSES, **options)
+    assert checkpoint.read_bytes() == before
+    assert files_under(checkpoint.parent) == [checkpoint]
+
+
+# --- predict: beats with NaN or values outside [0, 1] ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (float("nan"), "1 rows with missing or NaN values (first: line 3)"),
+        (1.5, "scaled to [0, 1]"),
+        (-0.25, "scaled to [0, 1]"),
+    ],
+)
+def test_predict_refuses_beats_with_nan_or_out_of_range_values(
+    checkpoint, cli, tmp_path, value, fragment
+):
+    beats = np.random.default_rng(0).random((4, 187))
+    beats[2, 100] = value  # line 3 of the file
+    source = tmp_path / "beats.csv"
+    np.savetxt(source, beats, delimiter=",")
+    out = tmp_path / "predicted.csv"
+    result = cli("predict", str(checkpoint), str(source), "--out", str(out))
+    line = one_line_error(result, "beats.csv", fragment)
+    assert "line 3" in line
+    assert not out.exists() and files_under(tmp_path / "run") == [checkpoint]
+
+
+# --- training that diverges ------------------------------------------------------------------
+
+
+def test_a_diverging_train_run_is_one_line_and_keeps_the_old_checkpoint(bad_models, cli, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.pt").write_bytes(b"an earlier, good checkpoint")
+    args = ["train", "exp-net", "--dataset", "synthetic", "--beats", "64", "--out", str(run)]
+    args += ["--set", "schedule=constant"]
+    result = cli(*args, "--set", "lr=9")
+    one_line_error(
+        result, "training diverged: loss became nan at step 2 of epoch 1 (lr 9; lower lr)"
+    )
+    assert (run / "model.pt").read_bytes() == b"an earlier, good checkpoint"
+    assert files_under(run) == [run / "model.pt"]  # no metrics.json either
+    sane = cli(*args)  # the same net trains at its default lr
+    assert sane.returncode == 0, sane.stderr
+    assert "completed" in sane.stdout and (run / "metrics.json").is_file()
+
+
+def test_a_diverged_bench_trial_is_a_failure_not_a_score(bad_models):
+    from mads_zoo.bench.budget import get_budget
+    from mads_zoo.bench.results import Combo, TrialSpec
+    from mads_zoo.bench.trial import TrialData, derive_seed, run_trial
+    from mads_zoo.data import prepare_folds
+
+    data = TrialData.from_folds(prepare_folds("synthetic", "intra", "none", seed=0, layout="1d"))
+    combo = Combo("exp-net", "none")
+    seed = derive_seed(0, combo.key, "tune", 0, 0)
+    spec = TrialSpec(combo, "tune", 0, 0, {"lr": 9.0, "schedule": "constant"}, seed, 64)
+    record = run_trial(spec, data, get_budget("smoke"))
+    assert record.failed and record.score is None and record.val == {}
+    assert "training diverged: loss became nan at step 2 of epoch 1" in record.error
+
+
+def test_weights_broken_by_an_epochs_last_step_are_caught_on_validation():
+    from torch import nn
+
+    from mads_zoo.testing import imbalanced_beats
+    from mads_zoo.train.engine import Trainer, TrainSettings
+
+    class NanWhenEvaluated(nn.Module):  # finite training losses, NaN logits on validation
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(187, 5)
+
+        def forward(self, x):
+            logits = self.linear(x.flatten(1))
+            return logits if self.training else logits * float("nan")
+
+    x, y = imbalanced_beats()
+    settings = TrainSettings(epochs=1, batch_size=64, max_steps=3, precision="fp32")
+    fit = Trainer(settings).fit(NanWhenEvaluated(), x, y, x, y, class_names=AAMI_CLASSES)
+    assert fit.status == "diverged" and fit.best_metrics == {} and fit.history == []
+    assert fit.message == (
+        "training diverged: validation loss became nan after step 3 of epoch 1 (lr 0.003; lower lr)"
+    )
+
+
+# --- plugin models with the wrong number of outputs ------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "outputs"), [("three-net", 3), ("ten-net", 10)])
+def test_a_model_with_the_wrong_number_of_outputs_is_refused_when_built(bad_models, name, outputs):
+    from mads_zoo.models import create_model
+
+    expected = f"{PLUGIN.format(name=name)} returned logits of shape (2, {outputs}); "
+    with pytest.raises(PluginError) as caught:
+        create_model(name)
+    assert str(caught.value) == expected + "expected (2, 5)"
+    assert create_model(name, num_classes=outputs)  # the same net is fine for that many classes
+
+
+def test_train_refuses_a_model_with_the_wrong_number_of_outputs(bad_models, cli, tmp_path):
+    out = tmp_path / "run"
+    result = cli("train", "ten-net", "--dataset", "synthetic", "--out", str(out))
+    one_line_error(result, PLUGIN.format(name="ten-net"), "shape (2, 10); expected (2, 5)")
+    assert not out.exists()
+
+
+def test_the_output_check_leaves_the_model_as_it_was():
+    from torch import nn
+
+    from mads_zoo.models import check_output
+    from mads_zoo.registry import get_registry
+
+    arch = get_registry().architecture("2dcnn")
+    model = nn.Sequential(nn.Flatten(), nn.BatchNorm1d(192), nn.Dropout(0.5), nn.Linear(192, 5))
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    rng = torch.get_rng_state()
+    check_output(arch, model, (1, 16, 12), 5)
+    assert model.training and all(model[i].training for i in range(4))
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
+    assert torch.equal(rng, torch.get_rng_state())
+    model.eval()
+    check_output(arch, model, (1, 16, 12), 5)
+    assert not model.training
+
+
+def test_metrics_refuse_labels_outside_the_classes():
+    from mads_zoo.train.metrics import classification_metrics
+
+    with pytest.raises(ValueError, match="y_pred holds 7, outside the 5 classes"):
+        classification_metrics(np.array([0, 1]), np.array([0, 7]), AAMI_CLASSES)
