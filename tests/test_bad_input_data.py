@@ -251,3 +251,27 @@ def test_a_bad_beats_entry_is_rebuilt(mitdb_links, tmp_cache, subset, caplog, ch
     (note,) = [r.getMessage() for r in caplog.records]
     assert f"the cache entry {entry} is invalid" in note
     assert np.array_equal(load_arrays(entry)["y"], good.y)
+
+
+def test_train_and_evaluate_on_a_modified_copy_need_no_verify(cli, mitdb_links, subset, tmp_path):
+    """Every command that prepares records takes --no-verify; without it, each refuses."""
+    swap_annotations(mitdb_links)
+    out = tmp_path / "run"
+    train = (
+        "train",
+        "2dcnn",
+        "--data-dir",
+        str(mitdb_links),
+        "--max-steps",
+        "1",
+        "--out",
+        str(out),
+    )
+    one_line_error(cli(*train), "record 105: 105.atr does not match")
+    assert not out.exists()
+    assert cli(*train, "--no-verify").returncode == 0
+    evaluate = ("evaluate", str(out / "model.pt"), "--data-dir", str(mitdb_links))
+    one_line_error(cli(*evaluate), "record 105: 105.atr does not match")
+    assert not (out / "metrics-test.json").exists()
+    assert cli(*evaluate, "--no-verify").returncode == 0
+    assert (out / "metrics-test.json").is_file()

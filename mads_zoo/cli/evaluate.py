@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from mads_zoo.cli.console import console
+from mads_zoo.cli.data import NoVerifyOption, apply_no_verify
 from mads_zoo.cli.render import confusion_table, per_class_table
 from mads_zoo.errors import ConfigError
 
@@ -17,16 +18,19 @@ FOLDS = ("test", "val")
 
 
 def evaluate_command(
+    ctx: typer.Context,
     checkpoint: Annotated[Path, typer.Argument(help="A model.pt written by `mads-zoo train`.")],
     split: Annotated[
         str, typer.Option("--split", help="Which fold: test (the final evaluation) or val.")
     ] = "test",
     data_dir: Annotated[Path | None, typer.Option(help="Where the dataset's files are.")] = None,
+    no_verify: NoVerifyOption = False,
 ) -> None:
     """Metrics and confusion matrix of a checkpoint on its dataset's test (or val) fold.
 
     Writes metrics-SPLIT.json and confusion-SPLIT.png next to the checkpoint.
     """
+    apply_no_verify(ctx, no_verify)
     from mads_zoo.data import prepare_folds
     from mads_zoo.plots import plot_confusion
     from mads_zoo.train.checkpoint import load_checkpoint, model_from_checkpoint
