@@ -335,7 +335,9 @@ def render_report(store: RunStore) -> tuple[list[dict[str, Any]], list[Path]]:
         f"(one metric); the selected model (*) is the finalist with the best mean over "
         f"{budget.final_seeds} seeds. Test numbers: finalists only, mean ± 95% CI (Student t) "
         "over the final seeds, each model evaluated once on the test fold.",
-        "Finalists whose validation CI overlaps the selected model's are marked tied. The "
+        "Finalists whose validation CI overlaps the selected model's are marked tied. Combos "
+        "stopped at a rung show one run's score, with no CI: their order is early learning "
+        "speed under equal training beats, not a ranking the statistics support. The "
         "baseline rows ('always N', 'prior guess': classes drawn from the training fold's "
         "shares) are computed on the same test fold; a model must beat both to mean anything.",
     ]
