@@ -90,6 +90,18 @@ def fit_on_folds(
     return fit
 
 
+#: The keys a run config file may hold: their types and how an error names them.
+CONFIG_FILE_KEYS: dict[str, tuple[type, str]] = {
+    "architecture": (str, "a name (a string)"),
+    "sampler": (str, "a name (a string)"),
+    "preset": (str, "a name (a string)"),
+    "split": (str, "a name (a string)"),
+    "dataset": (str, "a name (a string)"),
+    "config": (dict, "a table ([config])"),
+    "metrics": (dict, "a table ([metrics])"),
+}
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """Read a run config TOML.
 
@@ -110,22 +122,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         )
     for key, (kind, expected) in CONFIG_FILE_KEYS.items():
         if key in data and not isinstance(data[key], kind):
-            raise ConfigError(
-                f"config file {path}: {key} must be {expected}, got {data[key]!r}"
-            )
+            raise ConfigError(f"config file {path}: {key} must be {expected}, got {data[key]!r}")
     return data
-
-
-#: The keys a run config file may hold: their types and how an error names them.
-CONFIG_FILE_KEYS: dict[str, tuple[type, str]] = {
-    "architecture": (str, "a name (a string)"),
-    "sampler": (str, "a name (a string)"),
-    "preset": (str, "a name (a string)"),
-    "split": (str, "a name (a string)"),
-    "dataset": (str, "a name (a string)"),
-    "config": (dict, "a table ([config])"),
-    "metrics": (dict, "a table ([metrics])"),
-}
 
 
 @dataclass
