@@ -16,14 +16,15 @@ $(VENV)/.installed: pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS))
 
 install: $(VENV)/.installed  ## create .venv with mads-zoo, its dev tools and the plugins/ packages
 
-lint: install  ## ruff
+lint: install  ## ruff, then mypy (strict on the engine, the plugins and benchmarks/)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
-test: lint  ## ruff, then the whole test suite
+test: lint  ## ruff and mypy, then the whole test suite
 	$(BIN)/python -m pytest
 
 bench: install  ## the main job: every (architecture x sampler) combo under the default budget
 	$(BIN)/mads-zoo bench --all
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

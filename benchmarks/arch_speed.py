@@ -27,10 +27,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from mads_zoo.config import resolve_config
-from mads_zoo.models import build_model, count_parameters
+from mads_zoo.config import RunRequest, resolve_run
+from mads_zoo.models import count_parameters
 from mads_zoo.registry import get_registry
 from mads_zoo.specs import Architecture
+from mads_zoo.train.run import build_run_model
+
+#: The five AAMI classes: the models' output width.
+CLASSES = 5
 
 
 @dataclass
@@ -58,8 +62,9 @@ def _sync(device: torch.device) -> None:
 def time_training_step(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, warmup: int, steps: int, repeats: int
 ) -> float:
-    """Seconds of one forward + backward + Adam step on ``(x, y)``: after ``warmup`` steps,
-    the mean over ``steps`` steps of the fastest of ``repeats`` rounds.
+    """Seconds of one forward + backward + Adam step on ``(x, y)``.
+
+    After ``warmup`` steps: the mean over ``steps`` steps of the fastest of ``repeats`` rounds.
     """
     model.train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -87,16 +92,18 @@ def measure(
     arch: Architecture, preset: str, *, warmup: int, steps: int, repeats: int, device: torch.device
 ) -> Row:
     """Parameter counts at defaults and ``preset``; step time at ``preset`` (else defaults)."""
-    defaults = resolve_config(arch)
-    params_defaults = count_parameters(build_model(arch, defaults))
+    defaults = resolve_run(RunRequest(architecture=arch.name))
+    params_defaults = count_parameters(build_run_model(defaults, arch.input_shape, CLASSES))
     has_preset = preset in arch.presets
-    config = resolve_config(arch, preset=preset) if has_preset else defaults
-    model = build_model(arch, config).to(device)
+    spec = (
+        resolve_run(RunRequest(architecture=arch.name, preset=preset)) if has_preset else defaults
+    )
+    model = build_run_model(spec, arch.input_shape, CLASSES).to(device)
     params_preset = count_parameters(model) if has_preset else None
-    batch = int(config.get("batch_size", 32))
+    batch = spec.training.recipe.batch_size
     generator = torch.Generator().manual_seed(0)
     x = torch.rand((batch, *arch.input_shape), generator=generator).to(device)
-    y = torch.randint(0, 5, (batch,), generator=generator).to(device)
+    y = torch.randint(0, CLASSES, (batch,), generator=generator).to(device)
     seconds = time_training_step(model, x, y, warmup=warmup, steps=steps, repeats=repeats)
     return Row(
         name=arch.name,

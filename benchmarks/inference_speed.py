@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import torch
 
-from mads_zoo.config import resolve_config
-from mads_zoo.data import prepare_folds
+from mads_zoo.config import RunRequest, resolve_run
+from mads_zoo.data.folds import prepare_folds
 from mads_zoo.data.locate import find_mitdb
-from mads_zoo.models import build_model
 from mads_zoo.predict import predict_beats, read_input_beats
 from mads_zoo.registry import get_registry
-from mads_zoo.train.engine import INFERENCE_BATCH, predict_logits
+from mads_zoo.train.engine import predict_logits
+from mads_zoo.train.run import build_run_model
 from mads_zoo.train.runtime import configure_threads, resolve_precision
+from mads_zoo.train.spec import INFERENCE_BATCH
 
 BASELINE_BATCH = 4096
 
@@ -44,25 +46,27 @@ def rate(model: torch.nn.Module, x: torch.Tensor, batch: int, precision: str) ->
     return best
 
 
-def real_time_factor(arch_name: str, model: torch.nn.Module, precision: str) -> str:
-    """The whole predict path on record 100: read, cut beats, classify."""
+def real_time_factor(arch_name: str, model: torch.nn.Module, precision: str, record: Path) -> str:
+    """The whole predict path on a WFDB ``record`` (MIT-BIH 100): read, cut beats, classify."""
+    import wfdb
+
     arch = get_registry().architecture(arch_name)
-    record = find_mitdb() / "100"
     started = time.perf_counter()
     beats = read_input_beats(record)
     read_s = time.perf_counter() - started
     table = predict_beats(model, arch.layout, beats.x, ("N", "S", "V", "F", "Q"), precision)
     total_s = time.perf_counter() - started
-    ecg_s = 650_000 / 360  # record 100: 650,000 samples at 360 Hz
+    header = wfdb.rdheader(str(record))
+    ecg_s = header.sig_len / header.fs  # record 100: 650,000 samples at 360 Hz
     return (
-        f"{arch_name}: record 100 ({ecg_s / 60:.1f} min, {len(table):,} beats) in "
+        f"{arch_name}: record {record.name} ({ecg_s / 60:.1f} min, {len(table):,} beats) in "
         f"{total_s:.2f} s ({read_s:.2f} s reading and cutting beats): real-time factor "
         f"{ecg_s / total_s:,.0f}x"
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
         "--archs", nargs="+", default=["2dcnn", "1dcnngru", "2dtransformer", "timm-resnet"]
     )
@@ -70,29 +74,34 @@ def main() -> None:
         "--batches", nargs="+", type=int, default=[64, 128, 256, 512, 1024, BASELINE_BATCH]
     )
     parser.add_argument("--beats", type=int, default=8192, help="beats per measurement")
-    args = parser.parse_args()
+    parser.add_argument("--dataset", default="mitbih", help="a registered dataset")
+    parser.add_argument("--data-dir", type=Path, default=None, help="where its files are")
+    parser.add_argument(
+        "--record", type=Path, help="the WFDB record timed end to end (default: MIT-BIH 100)"
+    )
+    args = parser.parse_args(argv)
+    record = args.record or find_mitdb() / "100"
     threads = configure_threads()
     bf16 = resolve_precision("auto", torch.device("cpu"))
     precisions = ["fp32"] + (["bf16"] if bf16 == "bf16" else [])
     print(f"torch {torch.__version__}, {threads} threads; engine INFERENCE_BATCH {INFERENCE_BATCH}")
-    registry = get_registry()
     lines = []
     for name in args.archs:
-        arch = registry.architecture(name)
-        folds = prepare_folds("mitbih", "intra", "none", seed=0, layout=arch.layout)
+        spec = resolve_run(RunRequest(architecture=name, dataset=args.dataset))
+        layout = get_registry().architecture(name).layout
+        folds = prepare_folds(spec.data, layout, args.data_dir)
         x = torch.from_numpy(folds.val.x[: args.beats])
-        torch.manual_seed(0)
-        model = build_model(arch, resolve_config(arch)).eval()
+        model = build_run_model(spec, folds.input_shape, len(folds.classes)).eval()
         for precision in precisions:
             rates = {b: rate(model, x, b, precision) for b in args.batches}
-            best = max(rates, key=rates.get)
+            best = max(rates, key=lambda b: rates[b])
             cells = "  ".join(f"{b}: {r:,.0f}" for b, r in rates.items())
             baseline = rates.get(BASELINE_BATCH)
             versus = (
                 f"; {best} vs {BASELINE_BATCH}: {rates[best] / baseline:.2f}x" if baseline else ""
             )
             print(f"{name:>13} {precision}: {cells}  (best batch {best}{versus})", flush=True)
-        lines.append(real_time_factor(name, model, precisions[-1]))
+        lines.append(real_time_factor(name, model, precisions[-1], record))
     print()
     print("\n".join(lines))
 

@@ -21,21 +21,24 @@ Reproduce (about 50 minutes on 2 cores, run alone: parallel work distorts every 
 from __future__ import annotations
 
 import argparse
-import copy
-import json
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from mads_zoo.config import parse_overrides, resolve_config, split_engine_keys
-from mads_zoo.data import prepare_folds
-from mads_zoo.models import build_model
+from mads_zoo import codec
+from mads_zoo.config import RunRequest, parse_overrides, resolve_run
+from mads_zoo.data.folds import Folds, prepare_folds
+from mads_zoo.fileio import write_text
+from mads_zoo.metrics import MetricName
+from mads_zoo.plots import pyplot, save
 from mads_zoo.registry import get_registry
-from mads_zoo.train.engine import TrainSettings, evaluate
-from mads_zoo.train.run import fit_on_folds
-from mads_zoo.train.runtime import configure_threads, seed_everything
+from mads_zoo.train.engine import evaluate
+from mads_zoo.train.result import EpochRecord
+from mads_zoo.train.run import fit
+from mads_zoo.train.runtime import configure_threads
+from mads_zoo.train.spec import DataSpec, Recipe
 
 THRESHOLDS = (0.98, 0.985)
 #: The recipe the engine had before step 7 (``--set`` keys that bring it back).
@@ -50,59 +53,95 @@ TODAY = {
 }
 
 
-def reached(curve: list[dict[str, Any]], threshold: float) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Point:
+    """One validation of a run: where it was and its validation accuracy and macro F1."""
+
+    epoch: int
+    beats: int
+    train_seconds: float
+    val_accuracy: float
+    val_macro_f1: float
+
+
+@dataclass(frozen=True)
+class Reached:
+    """Training seconds and beats until validation accuracy first reached a threshold."""
+
+    seconds: float
+    beats: int
+
+
+@dataclass(frozen=True)
+class RecipeRun:
+    """One architecture trained with one recipe and seed (``--out`` holds a list of them)."""
+
+    arch: str
+    recipe: str
+    seed: int
+    settings: Recipe
+    curve: list[Point]
+    best_epoch: int
+    train_seconds: float
+    beats_per_second: float
+    to: dict[str, Reached | None] = field(default_factory=dict)
+    test_accuracy: float = 0.0
+    test_macro_f1: float = 0.0
+
+
+def reached(curve: list[Point], threshold: float) -> Reached | None:
     """Seconds and beats until the first epoch whose validation accuracy is >= ``threshold``."""
-    first = next((r for r in curve if r["val_accuracy"] >= threshold), None)
-    return first and {"seconds": first["train_seconds"], "beats": first["beats"]}
+    first = next((p for p in curve if p.val_accuracy >= threshold), None)
+    return Reached(first.train_seconds, first.beats) if first else None
 
 
 def run(
-    arch_name: str, recipe: str, seed: int, epochs: int | None, folds, initial, overrides
-) -> dict:
-    """Train a copy of ``initial`` with ``recipe``; return its curve and test metrics."""
-    arch = get_registry().architecture(arch_name)
-    recipe_keys = TODAY if recipe == "today" else {}
-    config = resolve_config(arch, overrides={**overrides, **recipe_keys})
-    _, engine_keys = split_engine_keys(config)
-    extra = {"monitor": "macro_recall"} if recipe == "today" else {}
-    settings = TrainSettings.from_config(
-        engine_keys, epochs=epochs, seed=seed, early_stopping=0, **extra
+    arch: str, recipe: str, seed: int, epochs: int | None, folds: Folds, args: argparse.Namespace
+) -> RecipeRun:
+    """Train ``arch`` with ``recipe`` (the same initial weights for every recipe of a seed)."""
+    today = recipe == "today"
+    spec = resolve_run(
+        RunRequest(
+            architecture=arch,
+            overrides={**parse_overrides(args.overrides), **(TODAY if today else {})},
+            dataset=args.dataset,
+            seed=seed,
+            epochs=epochs,
+            early_stopping=0,
+            monitor=MetricName.MACRO_RECALL if today else None,
+        )
     )
-    model = copy.deepcopy(initial)
-    curve: list[dict[str, Any]] = []
+    curve: list[Point] = []
 
-    def on_epoch(record: dict[str, Any]) -> None:
-        curve.append(record)
+    def on_epoch(record: EpochRecord) -> None:
+        val = record.val
+        curve.append(Point(record.epoch, record.beats, record.train_seconds, val.accuracy,
+                           val.macro_f1))  # fmt: skip
         print(
-            f"  {arch_name:>13} {recipe:>5} seed {seed} epoch {record['epoch']:>2}: "
-            f"{record['train_seconds']:6.1f} s  val acc {record['val_accuracy']:.4f}  "
-            f"macro F1 {record['val_macro_f1']:.4f}  lr {record['lr']:.1e}",
+            f"  {arch:>13} {recipe:>5} seed {seed} epoch {record.epoch:>2}: "
+            f"{record.train_seconds:6.1f} s  val acc {val.accuracy:.4f}  "
+            f"macro F1 {val.macro_f1:.4f}  lr {record.lr:.1e}",
             flush=True,
         )
 
-    seed_everything(seed)
-    fit = fit_on_folds(model, folds, settings, on_epoch)
-    test = folds.final_test()
-    metrics = evaluate(model, test.x, test.y, folds.classes, precision=fit.precision)
-    return {
-        "arch": arch_name,
-        "recipe": recipe,
-        "seed": seed,
-        "settings": settings.to_dict(),
-        "curve": [
-            {k: r[k] for k in ("epoch", "beats", "train_seconds", "val_accuracy", "val_macro_f1")}
-            for r in curve
-        ],
-        "best_epoch": fit.best_epoch,
-        "train_seconds": fit.train_seconds,
-        "beats_per_second": fit.beats_per_second,
-        "to": {str(t): reached(curve, t) for t in THRESHOLDS},
-        "test_accuracy": metrics["accuracy"],
-        "test_macro_f1": metrics["macro_f1"],
-    }
+    model, result = fit(spec, folds, on_epoch=on_epoch)
+    test = evaluate(model, folds.final_test(), folds.classes, precision=result.precision)
+    return RecipeRun(
+        arch=arch,
+        recipe=recipe,
+        seed=seed,
+        settings=spec.training.recipe,
+        curve=curve,
+        best_epoch=result.best_epoch,
+        train_seconds=result.train_seconds,
+        beats_per_second=result.beats_per_second,
+        to={str(t): reached(curve, t) for t in THRESHOLDS},
+        test_accuracy=test.accuracy,
+        test_macro_f1=test.macro_f1,
+    )
 
 
-def table(results: list[dict[str, Any]]) -> str:
+def table(results: list[RecipeRun]) -> str:
     """The markdown table of ``results`` plus the today/new ratios per architecture."""
     lines = [
         "| architecture | recipe | seed | batch | lr | epochs | train s | s to val acc 0.98 "
@@ -110,61 +149,51 @@ def table(results: list[dict[str, Any]]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        s = r["settings"]
-        to = {t: r["to"][str(t)] for t in THRESHOLDS}
-        cell = {t: f"{to[t]['seconds']:.0f}" if to[t] else "not reached" for t in THRESHOLDS}
-        beats = f"{to[0.985]['beats']:,}" if to[0.985] else "-"
+        to = {t: r.to[str(t)] for t in THRESHOLDS}
+        cell = {t: f"{x.seconds:.0f}" if (x := to[t]) else "not reached" for t in THRESHOLDS}
+        beats = f"{x.beats:,}" if (x := to[0.985]) else "-"
         lines.append(
-            f"| {r['arch']} | {r['recipe']} | {r['seed']} | {s['batch_size']} | {s['lr']:g} | "
-            f"{len(r['curve'])} | {r['train_seconds']:.0f} | {cell[0.98]} | {cell[0.985]} | "
-            f"{beats} | {r['test_accuracy']:.4f} | {r['test_macro_f1']:.3f} |"
+            f"| {r.arch} | {r.recipe} | {r.seed} | {r.settings.batch_size} | "
+            f"{r.settings.lr:g} | {len(r.curve)} | {r.train_seconds:.0f} | {cell[0.98]} | "
+            f"{cell[0.985]} | {beats} | {r.test_accuracy:.4f} | {r.test_macro_f1:.3f} |"
         )
-    ratios = []
+    return "\n".join([*lines, "", *ratios(results)])
+
+
+def ratios(results: list[RecipeRun]) -> list[str]:
+    """How much sooner the new recipe reached each threshold, per architecture and seed."""
+    lines = []
     for r in results:
-        if r["recipe"] != "new":
-            continue
-        same = (r["arch"], r["seed"])
         old = next(
-            (o for o in results if o["recipe"] == "today" and (o["arch"], o["seed"]) == same),
+            (o for o in results if o.recipe == "today" and (o.arch, o.seed) == (r.arch, r.seed)),
             None,
         )
-        if old is None:
+        if r.recipe != "new" or old is None:
             continue
         parts = []
         for t in THRESHOLDS:
-            new_to, old_to = r["to"][str(t)], old["to"][str(t)]
+            new_to, old_to = r.to[str(t)], old.to[str(t)]
             if new_to and old_to:
-                parts.append(f"to {t}: {old_to['seconds'] / new_to['seconds']:.2f}x faster")
+                parts.append(f"to {t}: {old_to.seconds / new_to.seconds:.2f}x faster")
             elif new_to:
-                parts.append(f"to {t}: today's recipe never reached it in {len(old['curve'])} ep")
+                parts.append(f"to {t}: today's recipe never reached it in {len(old.curve)} ep")
             else:
                 parts.append(f"to {t}: not reached by the new recipe")
-        ratios.append(f"- {r['arch']} (seed {r['seed']}): " + "; ".join(parts))
-    return "\n".join([*lines, "", *ratios])
+        lines.append(f"- {r.arch} (seed {r.seed}): " + "; ".join(parts))
+    return lines
 
 
-def plot(results: list[dict[str, Any]], path: Path) -> Path:
+def plot(results: list[RecipeRun], path: Path) -> Path:
     """Validation accuracy against training seconds, one panel per architecture."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    archs = list(dict.fromkeys(r["arch"] for r in results))
-    fig, axes = plt.subplots(1, len(archs), figsize=(4.2 * len(archs), 3.6), dpi=110)
-    for ax, arch in zip(list(axes) if len(archs) > 1 else [axes], archs, strict=True):
-        for r in (r for r in results if r["arch"] == arch):
-            seconds = [c["train_seconds"] for c in r["curve"]]
-            accuracy = [c["val_accuracy"] for c in r["curve"]]
-            style = "-" if r["recipe"] == "new" else "--"
-            ax.plot(
-                seconds,
-                accuracy,
-                style,
-                marker="o",
-                ms=3,
-                label=f"{r['recipe']} (seed {r['seed']})",
-            )
+    archs = list(dict.fromkeys(r.arch for r in results))
+    fig, axes = pyplot().subplots(1, len(archs), figsize=(4.2 * len(archs), 3.6), dpi=110,
+                                  squeeze=False)  # fmt: skip
+    for ax, arch in zip(axes[0], archs, strict=True):
+        for r in (r for r in results if r.arch == arch):
+            seconds = [p.train_seconds for p in r.curve]
+            accuracy = [p.val_accuracy for p in r.curve]
+            style = "-" if r.recipe == "new" else "--"
+            ax.plot(seconds, accuracy, style, marker="o", ms=3, label=f"{r.recipe} (seed {r.seed})")
         for threshold in THRESHOLDS:
             ax.axhline(threshold, color="grey", lw=0.6, ls=":")
         ax.set_ylim(0.955, 0.992)
@@ -172,15 +201,11 @@ def plot(results: list[dict[str, Any]], path: Path) -> Path:
         ax.set_xlabel("training seconds (2 cores)")
         ax.set_ylabel("validation accuracy")
         ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--archs", nargs="+", default=["2dcnn", "1dcnngru", "2dtransformer"])
     parser.add_argument("--recipes", nargs="+", default=["new", "today"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
@@ -196,6 +221,8 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="config keys over the defaults, for both recipes (e.g. gru_norm=true)",
     )
+    parser.add_argument("--dataset", default="mitbih", help="a registered dataset")
+    parser.add_argument("--data-dir", type=Path, default=None, help="where its files are")
     parser.add_argument("--out", type=Path, help="also write the results as JSON here")
     parser.add_argument(
         "--report",
@@ -205,32 +232,28 @@ def main() -> None:
         help="train nothing: print the table of earlier --out files (and --plot them)",
     )
     parser.add_argument("--plot", type=Path, help="save the validation curves as a PNG here")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.report:
-        results = [r for path in args.report for r in json.loads(path.read_text())]
+        results = [
+            r for path in args.report for r in codec.loads(list[RecipeRun], path.read_text())
+        ]
         print(table(results))
         if args.plot:
             print(f"saved {plot(results, args.plot)}")
         return
     threads = configure_threads()
     print(f"torch {torch.__version__}, {threads} threads, intra split, sampler none", flush=True)
-    registry = get_registry()
-    overrides = parse_overrides(args.overrides)
     results = []
     started = time.perf_counter()
-    for name in args.archs:
-        arch = registry.architecture(name)
+    for arch in args.archs:
+        layout = get_registry().architecture(arch).layout
         for seed in args.seeds:  # as `mads-zoo train --seed`: split, init and order
-            folds = prepare_folds("mitbih", "intra", "none", seed=seed, layout=arch.layout)
-            seed_everything(seed)
-            config = resolve_config(arch, overrides=overrides)
-            initial = build_model(arch, config, num_classes=len(folds.classes))
+            folds = prepare_folds(DataSpec(args.dataset, seed=seed), layout, args.data_dir)
             for recipe in args.recipes:
                 epochs = args.today_epochs if recipe == "today" else args.epochs
-                results.append(run(name, recipe, seed, epochs, folds, initial, overrides))
+                results.append(run(arch, recipe, seed, epochs, folds, args))
                 if args.out:
-                    args.out.parent.mkdir(parents=True, exist_ok=True)
-                    args.out.write_text(json.dumps(results, indent=2))
+                    write_text(args.out, codec.dumps(results))
     print(f"\n{time.perf_counter() - started:.0f} s in all\n")
     print(table(results))
     if args.plot:

@@ -1,9 +1,13 @@
-"""Config resolution: the one place where configs are merged and engine keys split off.
+"""Config resolution: the one place where configs are merged and a run is specified.
 
-Defaults, presets, search samples and user overrides are merged here and nowhere else.
+Order (later wins)::
 
-Order (later wins): ``defaults`` -> ``presets[preset]`` -> search-space sample -> overrides
-(``--set key=value`` or a config file).
+    defaults -> presets[preset] -> config file [config] -> search sample -> overrides (--set)
+
+:func:`resolve_config` is that merge; :func:`resolve_run` turns a :class:`RunRequest` (what a
+caller asks for, by name) into the frozen :class:`~mads_zoo.train.spec.RunSpec` that
+:func:`mads_zoo.train.run.fit` trains. ``mads-zoo train``, every bench trial and the
+``benchmarks/`` scripts go through it.
 """
 
 from __future__ import annotations
@@ -11,10 +15,16 @@ from __future__ import annotations
 import difflib
 import tomllib
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, ClassVar
 
+from mads_zoo import codec
 from mads_zoo.errors import ConfigError, UnknownNameError
-from mads_zoo.specs import ENGINE_KEYS, Architecture
+from mads_zoo.metrics import MetricName
+from mads_zoo.registry import get_registry
+from mads_zoo.specs import Architecture
+from mads_zoo.train.spec import ENGINE_KEYS, DataSpec, Recipe, RunSpec, Training
 
 
 def parse_value(text: str) -> Any:
@@ -36,6 +46,43 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
     return overrides
 
 
+@dataclass(frozen=True)
+class ConfigFile:
+    """A run config file (``train --config``; a bench's ``best_config.toml``).
+
+    The optional names say which run it is a config of; ``config`` holds architecture and
+    engine keys; ``metrics`` is what the bench measured with it (informative only).
+    """
+
+    architecture: str | None = None
+    sampler: str | None = None
+    preset: str | None = None
+    split: str | None = None
+    dataset: str | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+
+    #: Written by people: any key may be left out.
+    PARTIAL: ClassVar[bool] = True
+
+
+def read_config_file(path: Path) -> ConfigFile:
+    """Read a run config TOML; a missing file, bad TOML, unknown key or type is one line."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"config file {path} cannot be read ({error})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    try:
+        return codec.decode(ConfigFile, data)
+    except codec.CodecError as error:
+        raise ConfigError(f"config file {path}: {error}") from None
+
+
 def known_keys(arch: Architecture) -> set[str]:
     """Every config key ``arch`` understands: its defaults, search space, presets, engine keys."""
     keys = set(arch.defaults) | set(arch.search_space) | set(ENGINE_KEYS)
@@ -44,32 +91,120 @@ def known_keys(arch: Architecture) -> set[str]:
     return keys
 
 
+def _check_known(arch: Architecture, keys: Iterable[str]) -> None:
+    known = known_keys(arch)
+    for key in keys:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {sorted(known)}"
+            raise ConfigError(f"{arch.name!r} has no config key {key!r}{hint}")
+
+
 def resolve_config(
     arch: Architecture,
     *,
     preset: str | None = None,
+    file_config: Mapping[str, Any] | None = None,
     sample: Mapping[str, Any] | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Merge ``arch``'s defaults, a named preset, a search sample and user overrides."""
+    """Merge ``arch``'s defaults, a preset, a config file's keys, a search sample, overrides.
+
+    A key of the config file or of the overrides that ``arch`` does not know is refused with
+    a suggestion.
+    """
     config = dict(arch.defaults)
     if preset is not None:
         if preset not in arch.presets:
             raise UnknownNameError(f"{arch.name} preset", preset, arch.presets)
         config.update(arch.presets[preset])
+    _check_known(arch, [*(file_config or {}), *(overrides or {})])
+    config.update(file_config or {})
     config.update(sample or {})
-    known = known_keys(arch)
-    for key in overrides or {}:
-        if key not in known:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {sorted(known)}"
-            raise ConfigError(f"{arch.name!r} has no config key {key!r}{hint}")
     config.update(overrides or {})
     return config
 
 
-def split_engine_keys(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split ``config`` into (model keys for ``build``, engine keys for the trainer)."""
-    model = {k: v for k, v in config.items() if k not in ENGINE_KEYS}
-    engine = {k: v for k, v in config.items() if k in ENGINE_KEYS}
-    return model, engine
+@dataclass(frozen=True)
+class RunRequest:
+    """What a caller asks of one training run, by name; :func:`resolve_run` resolves it.
+
+    ``None`` means "the config file's, else the default". ``seed`` seeds the model
+    (initialisation, batch order); ``data_seed`` the split, validation and sampler (default:
+    ``seed``, as ``mads-zoo train --seed`` does; a bench keeps its own for every trial).
+    ``epochs`` wins over the config's; ``beats`` replaces epochs as the run's length.
+    """
+
+    architecture: str
+    preset: str | None = None
+    config_file: Path | None = None
+    sample: Mapping[str, Any] = field(default_factory=dict)
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    dataset: str | None = None
+    split: str | None = None
+    sampler: str | None = None
+    seed: int = 0
+    data_seed: int | None = None
+    val_fraction: float = 0.1
+    epochs: int | None = None
+    beats: int | None = None
+    max_steps: int | None = None
+    eval_beats: int | None = None
+    early_stopping: int | None = None
+    monitor: MetricName | None = None
+    precision: str = "auto"
+    device: str = "auto"
+
+
+def _data_spec(request: RunRequest, file: ConfigFile) -> DataSpec:
+    return DataSpec(
+        dataset=request.dataset or file.dataset or "mitbih",
+        split=request.split or file.split or "intra",
+        sampler=request.sampler or file.sampler or "none",
+        seed=request.seed if request.data_seed is None else request.data_seed,
+        val_fraction=request.val_fraction,
+    )
+
+
+def _training(request: RunRequest, config: Mapping[str, Any]) -> Training:
+    recipe = Recipe.from_config(config)
+    if request.epochs is not None:
+        recipe = replace(recipe, epochs=request.epochs)
+    training = Training(
+        recipe=recipe,
+        beats=request.beats,
+        max_steps=request.max_steps,
+        eval_beats=request.eval_beats,
+        precision=request.precision,
+        device=request.device,
+        seed=request.seed,
+    )
+    if request.early_stopping is not None:
+        training = replace(training, early_stopping=request.early_stopping)
+    if request.monitor is not None:
+        training = replace(training, monitor=request.monitor)
+    return training
+
+
+def resolve_run(request: RunRequest) -> RunSpec:
+    """The frozen run spec of ``request``: every name checked, every value validated.
+
+    The architecture must be registered (with a "did you mean"); a config file for another
+    architecture is refused.
+    """
+    arch = get_registry().architecture(request.architecture)
+    file = ConfigFile()
+    if request.config_file is not None:
+        file = read_config_file(request.config_file)
+        if file.architecture not in (None, arch.name):
+            raise ConfigError(
+                f"{request.config_file} is a config for {file.architecture!r}, not {arch.name!r}"
+            )
+    config = resolve_config(
+        arch,
+        preset=request.preset or file.preset,
+        file_config=file.config,
+        sample=request.sample,
+        overrides=request.overrides,
+    )
+    return RunSpec(arch.name, config, _training(request, config), _data_spec(request, file))

@@ -7,7 +7,11 @@ else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import difflib
+import traceback
 from collections.abc import Iterable
+
+#: Longest one-line error kept in a record or a message.
+MAX_LINE = 300
 
 
 class MadsZooError(Exception):
@@ -21,11 +25,12 @@ class SpecError(MadsZooError, ValueError):
 class UnknownNameError(MadsZooError, LookupError):
     """A name that is not registered (with a "did you mean" suggestion when one is close)."""
 
-    def __init__(self, what: str, name: str, known: Iterable[str]) -> None:
+    def __init__(self, what: str, name: object, known: Iterable[str]) -> None:
+        self.name = name
+        self.suggestions: list[str] = []
         known = sorted(known)
         if not isinstance(name, str):  # a config value of the wrong type: no suggestions
             super().__init__(f"{what} must be a name (a string), got {name!r}")
-            self.name, self.suggestions = name, []
             return
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         if not close:  # prefixes and substrings ("cnn" -> "1dcnngru") are close too
@@ -38,7 +43,6 @@ class UnknownNameError(MadsZooError, LookupError):
         else:
             message += f"; no {what}s are registered (see `mads-zoo list`)"
         super().__init__(message)
-        self.name = name
         self.suggestions = close
 
     def __str__(self) -> str:
@@ -67,3 +71,21 @@ class CheckpointError(MadsZooError, ValueError):
 
 class DivergedError(MadsZooError, ArithmeticError):
     """Training diverged: a loss or the weights became NaN or infinite."""
+
+
+def one_line(error: BaseException, *, last: bool = False) -> str:
+    """``error`` in one line: a :class:`MadsZooError`'s message, else ``Type: message``.
+
+    Only the message's first line is kept (``last``: its last line, where Ray's wrapped errors
+    name their cause), cut at :data:`MAX_LINE` characters; the rest belongs in a traceback.
+    """
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    line = (lines[-1] if last else lines[0]) if lines else ""
+    if isinstance(error, MadsZooError) and line:
+        return line[:MAX_LINE]
+    return f"{type(error).__name__}: {line}".removesuffix(": ")[:MAX_LINE]
+
+
+def traceback_text(error: BaseException) -> str:
+    """The full traceback of ``error`` (with its causes), as Python prints it."""
+    return "".join(traceback.format_exception(error)).strip()

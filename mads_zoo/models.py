@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from mads_zoo.config import resolve_config, split_engine_keys
-from mads_zoo.errors import MadsZooError, PluginError
+from mads_zoo.errors import MadsZooError, PluginError, one_line
+from mads_zoo.registry import get_registry
 from mads_zoo.specs import Architecture
+from mads_zoo.train.spec import model_keys
 
 if TYPE_CHECKING:
     import torch
@@ -19,8 +20,6 @@ def _short(config: Mapping[str, Any]) -> str:
 
 def _label(arch: Architecture) -> str:
     """``architecture 'name'``, plus the plugin that registered it when the registry knows."""
-    from mads_zoo.registry import get_registry
-
     try:
         entry = get_registry().entries["architectures"].get(arch.name)
     except MadsZooError:  # strict plugin loading: the registry itself cannot load
@@ -50,7 +49,7 @@ def check_output(
     except Exception as error:
         raise PluginError(
             f"{_label(arch)} failed a forward pass on a batch of shape "
-            f"{(expected[0], *input_shape)}: {type(error).__name__}: {error}"
+            f"{(expected[0], *input_shape)}: {one_line(error)}"
         ) from error
     finally:
         model.train(training)
@@ -74,7 +73,7 @@ def build_model(
     """
     import torch
 
-    model_config, _ = split_engine_keys(config)
+    model_config = model_keys(config)
     shape = tuple(input_shape or arch.input_shape)
     try:
         model = arch.build(model_config, shape, num_classes)
@@ -82,8 +81,7 @@ def build_model(
         raise
     except Exception as error:
         raise PluginError(
-            f"{_label(arch)} failed to build with {_short(model_config)}: "
-            f"{type(error).__name__}: {error}"
+            f"{_label(arch)} failed to build with {_short(model_config)}: {one_line(error)}"
         ) from error
     if not isinstance(model, torch.nn.Module):
         raise PluginError(
@@ -92,21 +90,6 @@ def build_model(
     if check:
         check_output(arch, model, shape, num_classes)
     return model
-
-
-def create_model(
-    name: str,
-    *,
-    preset: str | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    num_classes: int = 5,
-) -> torch.nn.Module:
-    """Build the registered architecture ``name`` (like ``timm.create_model``)."""
-    from mads_zoo.registry import get_registry
-
-    arch = get_registry().architecture(name)
-    config = resolve_config(arch, preset=preset, overrides=overrides)
-    return build_model(arch, config, num_classes=num_classes)
 
 
 def count_parameters(model: torch.nn.Module) -> int:

@@ -14,7 +14,11 @@ from typing import Any
 import numpy as np
 
 from mads_zoo.data.beats import BEAT_LENGTH
-from mads_zoo.errors import DataError, DataNotFoundError
+from mads_zoo.data.kaggle_csv import read_csv
+from mads_zoo.data.layout import to_layout
+from mads_zoo.data.mitbih import PREFERRED_LEAD, beats_from_signal
+from mads_zoo.data.tables import TablePart, beats_from_tables
+from mads_zoo.errors import DataError, DataNotFoundError, one_line
 
 WFDB_SUFFIXES = {".hea", ".dat", ".atr", ""}
 
@@ -30,9 +34,6 @@ class InputBeats:
 
 def _beats_from_csv(path: Path) -> InputBeats:
     """Beats of a headerless CSV, checked like a dataset file (NaN, [0, 1], labels)."""
-    from mads_zoo.data.kaggle_csv import read_csv
-    from mads_zoo.data.tables import TablePart, beats_from_tables
-
     values, last = read_csv(path)
     width = values.shape[1] + 1
     labelled = width == BEAT_LENGTH + 1
@@ -50,8 +51,6 @@ def _beats_from_csv(path: Path) -> InputBeats:
 def _beats_from_record(path: Path) -> InputBeats:
     import wfdb
 
-    from mads_zoo.data.mitbih import PREFERRED_LEAD, beats_from_signal
-
     record = path.with_suffix("") if path.suffix in WFDB_SUFFIXES else path
     if not record.with_suffix(".hea").is_file():
         raise DataNotFoundError(f"{record}.hea not found; give a WFDB record or a CSV of beats")
@@ -60,7 +59,7 @@ def _beats_from_record(path: Path) -> InputBeats:
         lead = PREFERRED_LEAD if PREFERRED_LEAD in header.sig_name else header.sig_name[0]
         signal = wfdb.rdrecord(str(record), channel_names=[lead]).p_signal[:, 0]
     except Exception as error:  # wfdb raises many types for bad files
-        problem = f"record {record.name} cannot be read ({type(error).__name__}: {error})"
+        problem = f"record {record.name} cannot be read ({one_line(error)})"
         raise DataError(problem) from error
     if not np.isfinite(signal).all():
         raise DataError(f"record {record.name}: lead {lead} has NaN samples")
@@ -103,7 +102,6 @@ def predict_beats(
     import pandas as pd
     import torch
 
-    from mads_zoo.data.layout import to_layout
     from mads_zoo.train.engine import predict_logits
 
     x_model = torch.from_numpy(to_layout(x, layout))

@@ -38,7 +38,7 @@ import pluggy
 
 from mads_zoo import hookspecs
 from mads_zoo.__about__ import __version__
-from mads_zoo.errors import PluginError, SpecError, UnknownNameError
+from mads_zoo.errors import PluginError, SpecError, UnknownNameError, one_line
 from mads_zoo.specs import KINDS
 
 #: Modules of the plugins that ship with mads-zoo; loaded exactly like third-party ones.
@@ -79,7 +79,8 @@ class Entry:
     @property
     def name(self) -> str:
         """The registered name."""
-        return self.spec.name
+        name: str = self.spec.name
+        return name
 
 
 @dataclass(frozen=True)
@@ -159,10 +160,6 @@ class Registry:
         """The :class:`~mads_zoo.Dataset` called ``name``."""
         return self.get("datasets", name)
 
-    def block(self, name: str) -> Any:
-        """The :class:`~mads_zoo.Block` called ``name``."""
-        return self.get("blocks", name)
-
     def lookup(self, name: str) -> list[Entry]:
         """Every entry called ``name``, whatever its kind; a "did you mean" error if none."""
         found = [table[name] for table in self.entries.values() if name in table]
@@ -239,10 +236,9 @@ def _stage(pm: pluggy.PluginManager, plugin: Any) -> list[tuple[str, Any]]:
 
 
 def _describe(error: BaseException) -> str:
-    text = str(error) or type(error).__name__
     if isinstance(error, SpecError | UnknownNameError):
-        return text
-    return f"{type(error).__name__}: {text}"
+        return str(error) or type(error).__name__
+    return one_line(error)
 
 
 def load_registry(*, strict: bool | None = None) -> Registry:

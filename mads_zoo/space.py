@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mads_zoo.checks import is_int, is_number
+
 __all__ = [
     "Choice",
     "LogUniform",
@@ -55,17 +57,11 @@ class Space:
         return self.describe()
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _check_bounds(kind: str, low: Any, high: Any, *, integer: bool = False) -> None:
-    ok = (lambda v: isinstance(v, int) and not isinstance(v, bool)) if integer else _is_number
+    ok = is_int if integer else is_number
     if not (ok(low) and ok(high)):
-        expected = "integers" if integer else "numbers"
+        expected = "integers" if integer else "finite numbers"
         raise ValueError(f"space.{kind}: low and high must be {expected}, got {low!r} and {high!r}")
-    if not (math.isfinite(low) and math.isfinite(high)):
-        raise ValueError(f"space.{kind}: bounds must be finite, got {low!r} and {high!r}")
     if low > high or (not integer and low == high):
         raise ValueError(f"space.{kind}: low must be below high, got {low!r} and {high!r}")
 
@@ -106,7 +102,7 @@ class RandInt(Space):
         _check_bounds("randint", self.low, self.high, integer=True)
 
     def contains(self, value: Any) -> bool:  # noqa: D102
-        return _is_number(value) and float(value).is_integer() and self.low <= value <= self.high
+        return is_number(value) and float(value).is_integer() and self.low <= value <= self.high
 
     def draw(self, rng: random.Random) -> int:  # noqa: D102
         return rng.randint(self.low, self.high)
@@ -126,7 +122,7 @@ class Uniform(Space):
         _check_bounds("uniform", self.low, self.high)
 
     def contains(self, value: Any) -> bool:  # noqa: D102
-        return _is_number(value) and self.low <= value <= self.high
+        return is_number(value) and self.low <= value <= self.high
 
     def draw(self, rng: random.Random) -> float:  # noqa: D102
         return rng.uniform(self.low, self.high)
@@ -148,7 +144,7 @@ class LogUniform(Space):
             raise ValueError(f"space.loguniform: low must be positive, got {self.low!r}")
 
     def contains(self, value: Any) -> bool:  # noqa: D102
-        return _is_number(value) and self.low <= value <= self.high
+        return is_number(value) and self.low <= value <= self.high
 
     def draw(self, rng: random.Random) -> float:  # noqa: D102
         return math.exp(rng.uniform(math.log(self.low), math.log(self.high)))

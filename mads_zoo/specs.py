@@ -22,25 +22,6 @@ from mads_zoo.space import Space
 #: "2d" the same beat zero-padded to 192 and reshaped to 16 x 12.
 LAYOUTS: Mapping[str, tuple[int, ...]] = MappingProxyType({"1d": (1, 187), "2d": (1, 16, 12)})
 
-#: Config keys the engine consumes itself (the training recipe, ``docs/engine.md``); they
-#: never reach an architecture's ``build``.
-ENGINE_KEYS: frozenset[str] = frozenset(
-    {
-        "batch_size",
-        "lr",
-        "weight_decay",
-        "factor",
-        "patience",
-        "optimizer",
-        "schedule",
-        "warmup",
-        "momentum",
-        "label_smoothing",
-        "grad_clip",
-        "epochs",
-    }
-)
-
 #: The seed report's own optimizer settings (Adam at 1e-3, ReduceLROnPlateau, 30 epochs); the
 #: ``seed-best`` presets carry them so that they reproduce the seed's recipe, not the engine's.
 SEED_RECIPE: Mapping[str, Any] = MappingProxyType(
@@ -100,7 +81,8 @@ class Architecture:
         name: Unique across all plugins; lowercase letters, digits and '-'.
         layout: ``"1d"`` (input ``(batch, 1, 187)``) or ``"2d"`` (input ``(batch, 1, 16, 12)``).
         build: ``build(config, input_shape, num_classes) -> torch.nn.Module`` returning logits
-            ``(batch, num_classes)``; ``config`` is the merged config minus :data:`ENGINE_KEYS`.
+            ``(batch, num_classes)``; ``config`` is the merged config minus the engine keys
+            (:data:`mads_zoo.train.spec.ENGINE_KEYS`).
         defaults: The config used when nothing else is said; engine keys allowed.
         search_space: Key -> :mod:`mads_zoo.space` object; what the harness may tune.
         presets: Named partial configs applied over ``defaults`` (e.g. ``"seed-best"``).

@@ -17,9 +17,14 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from mads_zoo import space
 from mads_zoo.config import resolve_config
+from mads_zoo.data.beats import Beats
+from mads_zoo.data.splits import split_rows
 from mads_zoo.models import build_model
+from mads_zoo.registry import get_registry
 from mads_zoo.specs import Architecture, Sampler
 
 __all__ = ["check_architecture", "check_dataset", "check_sampler", "imbalanced_beats"]
@@ -27,12 +32,9 @@ __all__ = ["check_architecture", "check_dataset", "check_sampler", "imbalanced_b
 BATCH_SIZES = (1, 7)
 
 
-def _resolve(kind: str, obj: Any) -> Any:
-    if isinstance(obj, str):
-        from mads_zoo.registry import get_registry
-
-        return get_registry().get(kind, obj)
-    return obj
+def _registered(kind: str, obj: Any) -> Any:
+    """``obj`` itself, or the registered object of ``kind`` it names."""
+    return get_registry().get(kind, obj) if isinstance(obj, str) else obj
 
 
 def _configs(arch: Architecture, samples: int, seed: int) -> list[tuple[str, dict[str, Any]]]:
@@ -66,7 +68,7 @@ def _check_forward(arch: Architecture, label: str, model: Any, num_classes: int)
             assert torch.isfinite(out).all(), f"{where}: output has NaN or inf"
             if mode == "train":
                 model.zero_grad(set_to_none=True)
-                out.float().logsumexp(dim=1).sum().backward()
+                torch.autograd.backward(out.float().logsumexp(dim=1).sum())
                 grads = [p.grad for p in model.parameters() if p.requires_grad]
                 assert grads, f"{where}: the model has no trainable parameters"
                 assert any(g is not None for g in grads), f"{where}: backward reached no parameter"
@@ -86,23 +88,21 @@ def check_architecture(
     """
     import torch
 
-    arch = _resolve("architectures", arch)
+    spec: Architecture = _registered("architectures", arch)
     checked = []
     torch.manual_seed(seed)
-    for label, config in _configs(arch, samples, seed):
+    for label, config in _configs(spec, samples, seed):
         # _check_forward is stricter than build_model's own check and fails as an assertion
-        model = build_model(arch, config, num_classes=num_classes, check=False)
-        _check_forward(arch, label, model, num_classes)
+        model = build_model(spec, config, num_classes=num_classes, check=False)
+        _check_forward(spec, label, model, num_classes)
         checked.append(label)
     return checked
 
 
 def imbalanced_beats(
     seed: int = 0, counts: Mapping[int, int] | None = None, length: int = 187
-) -> tuple[Any, Any]:
+) -> tuple[np.ndarray, np.ndarray]:
     """A small, seeded, MIT-BIH-like imbalanced set of fake beats ``(X float32, y int64)``."""
-    import numpy as np
-
     counts = counts or {0: 400, 1: 40, 2: 60, 3: 12, 4: 50}
     rng = np.random.default_rng(seed)
     t = np.linspace(0, 1, length, dtype=np.float32)
@@ -116,30 +116,28 @@ def imbalanced_beats(
     return np.concatenate(xs).astype(np.float32), np.concatenate(ys)
 
 
-def check_sampler(sampler: Sampler | str, *, seed: int = 0) -> dict[str, int]:
+def check_sampler(sampler: Sampler | str, *, seed: int = 0) -> dict[int, int]:
     """Check that ``sampler`` resamples like the engine needs.
 
     On a small imbalanced set: rows stay float32 beats of the same width, labels stay integer,
     X and y keep the same length, no class disappears, and the same seed gives the same
     result. Returns the resampled class counts.
     """
-    import numpy as np
-
-    sampler = _resolve("samplers", sampler)
+    spec: Sampler = _registered("samplers", sampler)
     X, y = imbalanced_beats(seed)
     outputs = []
     for _ in range(2):
-        resampler = sampler.build(seed)
+        resampler = spec.build(seed)
         if resampler is None:
             outputs.append((X, y))
             continue
         assert hasattr(resampler, "fit_resample"), (
-            f"sampler {sampler.name!r}: build(seed) returned {type(resampler).__name__}, "
+            f"sampler {spec.name!r}: build(seed) returned {type(resampler).__name__}, "
             "which has no fit_resample(X, y)"
         )
         outputs.append(resampler.fit_resample(X, y))
     (X1, y1), (X2, y2) = outputs
-    where = f"sampler {sampler.name!r}"
+    where = f"sampler {spec.name!r}"
     X1, y1 = np.asarray(X1), np.asarray(y1)
     assert X1.ndim == 2 and X1.shape[1] == X.shape[1], f"{where}: X shape {X1.shape}"
     assert X1.dtype == np.float32, f"{where}: X dtype {X1.dtype}, expected float32"
@@ -163,11 +161,7 @@ def check_dataset(dataset: Any, data_dir: Any = None) -> dict[str, int]:
     the same beats on a second call, and beats the ``intra`` split can divide (and ``inter``
     too when every beat has a record id). Returns the beats per class name.
     """
-    import numpy as np
-
-    from mads_zoo.data import Beats, split_rows
-
-    dataset = _resolve("datasets", dataset)
+    dataset = _registered("datasets", dataset)
     where = f"dataset {dataset.name!r}"
     first, second = dataset.load(data_dir), dataset.load(data_dir)
     assert isinstance(first, Beats), f"{where}: load returned {type(first).__name__}, not Beats"

@@ -30,9 +30,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 #: Distribution -> (entry point, architectures it registers), all installed from plugins/.
 PLUGINS = {
-    "mads-zoo-cnn-gru": ("1dcnngru", {"1dcnngru"}),
-    "mads-zoo-cnn2d": ("2dcnn", {"2dcnn"}),
-    "mads-zoo-transformer2d": ("2dtransformer", {"2dtransformer"}),
+    "mads-zoo-1dcnngru": ("1dcnngru", {"1dcnngru"}),
+    "mads-zoo-2dcnn": ("2dcnn", {"2dcnn"}),
+    "mads-zoo-2dtransformer": ("2dtransformer", {"2dtransformer"}),
     "mads-zoo-timm": ("timm", {"timm-resnet", "timm-mobilenet", "timm-convnext"}),
 }
 

@@ -14,8 +14,8 @@ import contextlib
 import pytest
 from conftest import write_distribution
 
-from mads_zoo.bench.results import Combo, RunStore
-from mads_zoo.errors import PluginError
+from mads_zoo.bench.results import ClusterSummary, Combo, Outcome, RunStore
+from mads_zoo.errors import PluginError, one_line
 
 BAD_PLUGINS = """
 import math
@@ -75,15 +75,15 @@ SPACE_ERROR = (
 class InProcessRunner:
     """:class:`~mads_zoo.bench.cluster.RayRunner`'s interface, each run a plain call."""
 
-    def __init__(self, budget, data_for):
-        self.budget, self.data_for = budget, data_for
+    def __init__(self, record, data_for):
+        self.record, self.data_for = record, data_for
 
     def run(self, specs, on_record):
         from mads_zoo.bench.trial import run_trial
 
         records = []
         for spec in specs:
-            records.append(run_trial(spec, self.data_for(spec), self.budget))
+            records.append(run_trial(spec, self.data_for(spec), self.record))
             on_record(records[-1])
         return records
 
@@ -102,7 +102,7 @@ def bad_plugins(tmp_path, monkeypatch, fresh_registry):
     monkeypatch.setenv("MADS_ZOO_PLUGINS", "zoo-bad-bench")
     monkeypatch.delenv("MADS_ZOO_STRICT_PLUGINS", raising=False)
     monkeypatch.setattr(harness, "ray_session", lambda *args: contextlib.nullcontext())
-    monkeypatch.setattr(harness, "cluster_summary", lambda: {"cpus": 1, "gpus": 0, "nodes": 1})
+    monkeypatch.setattr(harness, "cluster_summary", lambda: ClusterSummary(1, 0, 1))
     monkeypatch.setattr(harness, "RayRunner", InProcessRunner)
     monkeypatch.setattr(ray, "put", lambda value: value)
     monkeypatch.chdir(tmp_path)
@@ -122,9 +122,9 @@ def test_bad_plugins_fail_their_combos_and_the_bench_goes_on(bad_plugins, cli):
 
     # the good combos ran and are ranked
     good = ("tiny-linear--none", "tiny-linear-b--none")
-    assert {results[k].outcome for k in good} == {"selected", "stopped"}
+    assert {results[k].outcome for k in good} == {Outcome.SELECTED, Outcome.STOPPED}
     # every other combo failed with its one-line reason
-    failed = {k: r.error for k, r in results.items() if r.outcome == "failed"}
+    failed = {k: r.error for k, r in results.items() if r.outcome is Outcome.FAILED}
     assert set(failed) == set(results) - set(good)
     assert failed["weird-space--none"] == failed["weird-space--bad-sampler"] == SPACE_ERROR
     for arch in ("tiny-linear", "tiny-linear-b", "bad-build"):
@@ -171,9 +171,9 @@ def test_a_foreign_space_names_the_architecture_and_the_key():
 
 
 def test_a_failed_run_keeps_one_line_and_its_traceback():
-    from mads_zoo.bench.failures import one_line
-
     assert one_line(RuntimeError("first line\nsecond line")) == "RuntimeError: first line"
     assert one_line(PluginError("sampler 'x' failed")) == "sampler 'x' failed"
     assert one_line(KeyError()) == "KeyError"
     assert len(one_line(ValueError("x" * 1000))) == 300
+    ray_text = "ray::run_trial() (pid=1)\n  File ...\nMemoryError: killed"
+    assert one_line(RuntimeError(ray_text), last=True) == "RuntimeError: MemoryError: killed"

@@ -16,12 +16,13 @@ from mads_zoo.errors import UnknownNameError
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("sampler = 5", "sampler must be a name (a string), got 5"),
-        ("split = 3", "split must be a name (a string), got 3"),
-        ('preset = ["a"]', "preset must be a name (a string), got ['a']"),
-        ("architecture = 1", "architecture must be a name (a string), got 1"),
-        ("config = 5", "config must be a table ([config]), got 5"),
-        ("metrics = 'x'", "metrics must be a table ([metrics]), got 'x'"),
+        ("sampler = 5", "expected a str at sampler, found 5"),
+        ("split = 3", "expected a str at split, found 3"),
+        ('preset = ["a"]', "expected a str at preset, found ['a']"),
+        ("architecture = 1", "expected a str at architecture, found 1"),
+        ("config = 5", "expected a mapping at config, found 5"),
+        ("metrics = 'x'", "expected a mapping at metrics, found 'x'"),
+        ("sampelr = 'smote'", "unknown key 'sampelr'"),
     ],
 )
 def test_config_file_values_of_the_wrong_type(cli, monkeypatch, tmp_path, text, expected):
@@ -36,14 +37,14 @@ def test_config_file_values_of_the_wrong_type(cli, monkeypatch, tmp_path, text, 
 @pytest.mark.parametrize(
     ("setting", "expected"),
     [
-        ("val_fraction=abc", "budget val_fraction must be a number, got 'abc'"),
-        ("trials=abc", "budget trials must be an integer, got 'abc'"),
-        ("trials=true", "budget trials must be an integer, got True"),
-        ("threads=1.5", "budget threads must be an integer, got 1.5"),
-        ("cpus_per_trial=abc", "budget cpus_per_trial must be a number, got 'abc'"),
-        ("metric=3", "budget metric must be a string, got 3"),
-        ("precision=5", "budget precision must be a string, got 5"),
-        ("gpus_per_trial=[1]", "budget gpus_per_trial must be a number or 'auto', got [1]"),
+        ("val_fraction=abc", "budget val_fraction must be a number in (0, 0.5), got 'abc'"),
+        ("trials=abc", "budget trials must be a positive integer, got 'abc'"),
+        ("trials=true", "budget trials must be a positive integer, got True"),
+        ("threads=1.5", "budget threads must be a non-negative integer, got 1.5"),
+        ("cpus_per_trial=abc", "budget cpus_per_trial must be a number in (0, inf], got 'abc'"),
+        ("metric=3", "budget metric must be a name (a string), got 3"),
+        ("precision=5", "budget precision must be a name (a string), got 5"),
+        ("gpus_per_trial=[1]", "budget gpus_per_trial must be 'auto' or a number >= 0, got [1]"),
     ],
 )
 def test_budget_values_of_the_wrong_type(cli, monkeypatch, tmp_path, setting, expected):

@@ -66,25 +66,46 @@ def bad_models(tmp_path, monkeypatch, fresh_registry):
 # --- checkpoints -----------------------------------------------------------------------------
 
 
+def built(name: str, num_classes: int = 5):
+    """The registered architecture ``name`` at its defaults (seeded)."""
+    from mads_zoo.config import resolve_config
+    from mads_zoo.models import build_model
+    from mads_zoo.registry import get_registry
+
+    torch.manual_seed(0)
+    arch = get_registry().architecture(name)
+    return build_model(arch, resolve_config(arch), num_classes=num_classes)
+
+
+def untrained_meta():
+    """The metadata of an untrained ``2dcnn`` of the synthetic dataset."""
+    from mads_zoo.config import resolve_config
+    from mads_zoo.metrics import Metrics
+    from mads_zoo.registry import get_registry
+    from mads_zoo.train.checkpoint import CheckpointMeta
+    from mads_zoo.train.result import FoldSizes
+    from mads_zoo.train.spec import DataSpec
+
+    return CheckpointMeta(
+        architecture="2dcnn",
+        config=resolve_config(get_registry().architecture("2dcnn")),
+        data=DataSpec("synthetic"),
+        layout="2d",
+        classes=AAMI_CLASSES,
+        fold_sizes=FoldSizes(10, 10, 10),
+        validation=Metrics.of_matrix(np.eye(5, dtype=int), AAMI_CLASSES),
+        precision="fp32",
+        steps=0,
+        seed=0,
+    )
+
+
 @pytest.fixture
 def checkpoint(tmp_path):
     """A valid (untrained) ``2dcnn`` checkpoint of the synthetic dataset."""
-    from mads_zoo.config import resolve_config
-    from mads_zoo.models import create_model
-    from mads_zoo.registry import get_registry
     from mads_zoo.train.checkpoint import save_checkpoint
 
-    torch.manual_seed(0)
-    data = {"dataset": "synthetic", "split": "intra", "sampler": "none", "seed": 0}
-    return save_checkpoint(
-        tmp_path / "run" / "model.pt",
-        create_model("2dcnn"),
-        architecture="2dcnn",
-        config=resolve_config(get_registry().architecture("2dcnn")),
-        data=data,
-        metrics={},
-        classes=AAMI_CLASSES,
-    )
+    return save_checkpoint(tmp_path / "run" / "model.pt", built("2dcnn"), untrained_meta())
 
 
 def rewrite(path, change) -> None:
@@ -118,11 +139,13 @@ def test_evaluate_refuses_weights_of_another_shape(checkpoint, cli):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda p: p.pop("state_dict"), "lacks 'state_dict'"),
-        (lambda p: p.pop("classes"), "lacks 'classes'"),
-        (lambda p: p.update(config="hidden=3"), "has a str for 'config', expected a dict"),
-        (lambda p: p.update(classes=[0, 1]), "expected a list of class names"),
-        (lambda p: p["data"].pop("seed"), "lacks 'seed' in its data"),
+        (lambda p: p.pop("state_dict"), "lacks its weights ('state_dict')"),
+        (lambda p: p["meta"].pop("classes"), "metadata: missing key 'classes'"),
+        (lambda p: p["meta"].update(config="hidden=3"), "expected a mapping at config"),
+        (lambda p: p["meta"].update(classes=[0, 1]), "expected a str at classes[0], found 0"),
+        (lambda p: p["meta"].update(classes=["N"]), "expected two or more class names"),
+        (lambda p: p["meta"]["data"].pop("seed"), "metadata: missing key 'seed' at data"),
+        (lambda p: p.pop("meta"), "metadata: expected a CheckpointMeta (a mapping), found None"),
         (lambda p: p["state_dict"].update(extra=3), "non-tensor 'extra' in its state_dict"),
         (
             lambda p: p["state_dict"].update(extra=torch.zeros(1)),
@@ -148,16 +171,14 @@ def test_a_broken_checkpoint_is_one_checkpoint_error(checkpoint, change, message
 
 
 def test_non_finite_weights_are_never_saved_nor_clobber_a_checkpoint(checkpoint):
-    from mads_zoo.models import create_model
     from mads_zoo.train.checkpoint import save_checkpoint
 
     before = checkpoint.read_bytes()
-    model = create_model("2dcnn")
+    model = built("2dcnn")
     with torch.no_grad():
         model.head.out.bias.fill_(float("nan"))
-    options = {"architecture": "2dcnn", "config": {}, "data": {}, "metrics": {}}
     with pytest.raises(DivergedError, match=r"non-finite weights in 'head\.out\.bias'"):
-        save_checkpoint(checkpoint, model, classes=AAMI_CLASSES, **options)
+        save_checkpoint(checkpoint, model, untrained_meta())
     assert checkpoint.read_bytes() == before
     assert files_under(checkpoint.parent) == [checkpoint]
 
@@ -208,25 +229,30 @@ def test_a_diverging_train_run_is_one_line_and_keeps_the_old_checkpoint(bad_mode
 
 
 def test_a_diverged_bench_trial_is_a_failure_not_a_score(bad_models):
-    from mads_zoo.bench.budget import get_budget
-    from mads_zoo.bench.results import Combo, TrialSpec
-    from mads_zoo.bench.trial import TrialData, derive_seed, run_trial
-    from mads_zoo.data import prepare_folds
+    from bench_fakes import run_record, spec
 
-    data = TrialData.from_folds(prepare_folds("synthetic", "intra", "none", seed=0, layout="1d"))
+    from mads_zoo.bench.budget import get_budget
+    from mads_zoo.bench.results import Combo
+    from mads_zoo.bench.trial import run_trial
+    from mads_zoo.data.folds import prepare_folds
+    from mads_zoo.train.spec import DataSpec
+
     combo = Combo("exp-net", "none")
-    seed = derive_seed(0, combo.key, "tune", 0, 0)
-    spec = TrialSpec(combo, "tune", 0, 0, {"lr": 9.0, "schedule": "constant"}, seed, 64)
-    record = run_trial(spec, data, get_budget("smoke"))
-    assert record.failed and record.score is None and record.val == {}
+    run = run_record([combo], get_budget("smoke"))
+    folds = prepare_folds(DataSpec("synthetic", val_fraction=run.budget.val_fraction), "1d")
+    trial = spec(combo, beats=64, config={"lr": 9.0, "schedule": "constant"})
+    record = run_trial(trial, folds.for_run(with_test=False), run)
+    assert record.failed and record.score is None and record.val is None
     assert "training diverged: loss became nan at step 2 of epoch 1" in record.error
 
 
 def test_weights_broken_by_an_epochs_last_step_are_caught_on_validation():
     from torch import nn
 
+    from mads_zoo.data.folds import Fold
     from mads_zoo.testing import imbalanced_beats
-    from mads_zoo.train.engine import Trainer, TrainSettings
+    from mads_zoo.train.engine import Trainer
+    from mads_zoo.train.spec import Recipe, Training
 
     class NanWhenEvaluated(nn.Module):  # finite training losses, NaN logits on validation
         def __init__(self):
@@ -237,11 +263,11 @@ def test_weights_broken_by_an_epochs_last_step_are_caught_on_validation():
             logits = self.linear(x.flatten(1))
             return logits if self.training else logits * float("nan")
 
-    x, y = imbalanced_beats()
-    settings = TrainSettings(epochs=1, batch_size=64, max_steps=3, precision="fp32")
-    fit = Trainer(settings).fit(NanWhenEvaluated(), x, y, x, y, class_names=AAMI_CLASSES)
-    assert fit.status == "diverged" and fit.best_metrics == {} and fit.history == []
-    assert fit.message == (
+    fold = Fold(*imbalanced_beats())
+    settings = Training(Recipe(epochs=1, batch_size=64), max_steps=3, precision="fp32")
+    with pytest.raises(DivergedError) as caught:
+        Trainer(settings).fit(NanWhenEvaluated(), fold, fold, AAMI_CLASSES)
+    assert str(caught.value) == (
         "training diverged: validation loss became nan after step 3 of epoch 1 (lr 0.003; lower lr)"
     )
 
@@ -251,13 +277,11 @@ def test_weights_broken_by_an_epochs_last_step_are_caught_on_validation():
 
 @pytest.mark.parametrize(("name", "outputs"), [("three-net", 3), ("ten-net", 10)])
 def test_a_model_with_the_wrong_number_of_outputs_is_refused_when_built(bad_models, name, outputs):
-    from mads_zoo.models import create_model
-
     expected = f"{PLUGIN.format(name=name)} returned logits of shape (2, {outputs}); "
     with pytest.raises(PluginError) as caught:
-        create_model(name)
+        built(name)
     assert str(caught.value) == expected + "expected (2, 5)"
-    assert create_model(name, num_classes=outputs)  # the same net is fine for that many classes
+    assert built(name, num_classes=outputs)  # the same net is fine for that many classes
 
 
 def test_train_refuses_a_model_with_the_wrong_number_of_outputs(bad_models, cli, tmp_path):
@@ -284,10 +308,3 @@ def test_the_output_check_leaves_the_model_as_it_was():
     model.eval()
     check_output(arch, model, (1, 16, 12), 5)
     assert not model.training
-
-
-def test_metrics_refuse_labels_outside_the_classes():
-    from mads_zoo.train.metrics import classification_metrics
-
-    with pytest.raises(ValueError, match="y_pred holds 7, outside the 5 classes"):
-        classification_metrics(np.array([0, 1]), np.array([0, 7]), AAMI_CLASSES)

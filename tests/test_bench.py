@@ -9,34 +9,56 @@ import math
 from dataclasses import replace
 
 import pytest
+from bench_fakes import (
+    COUNTS,
+    FakeSearcher,
+    accuracy_matrix,
+    fake_record,
+    plan,
+    run_record,
+    spec,
+    stored_run,
+)
 
-from mads_zoo import space
+from mads_zoo import codec, space
 from mads_zoo.bench.budget import PRESETS, get_budget
 from mads_zoo.bench.cluster import batch_cpus
 from mads_zoo.bench.harness import BenchRequest, resume_bench, select_combos, start_bench
-from mads_zoo.bench.plan import Planner, tuning_rungs
-from mads_zoo.bench.report import leaderboard_rows, mean_ci
-from mads_zoo.bench.results import Combo, RunStore, TrialRecord, config_toml
+from mads_zoo.bench.leaderboard import Versus, leaderboard_rows
+from mads_zoo.bench.plan import Planner, derive_seed, tuning_rungs
+from mads_zoo.bench.results import (
+    Combo,
+    Outcome,
+    RunStore,
+    Stage,
+    TrialRecord,
+    comparable,
+    config_toml,
+)
 from mads_zoo.bench.search import tune_space
-from mads_zoo.bench.trial import derive_seed, summary, trial_settings
+from mads_zoo.bench.trial import trial_request
+from mads_zoo.config import read_config_file, resolve_run
 from mads_zoo.errors import ConfigError, MadsZooError, UnknownNameError
-from mads_zoo.train.run import read_config_file
+from mads_zoo.metrics import MetricName, Metrics, summed
+from mads_zoo.stats import Summary
+from mads_zoo.train.result import RunStatus
 
 
 def test_budget_presets_and_overrides():
     assert set(PRESETS) == {"smoke", "quick", "full"}
     full = PRESETS["full"]
     assert full.trials >= 20 and full.final_seeds == 5 and full.finalists == 0  # every combo
-    assert PRESETS["quick"].final_seeds == 3 and PRESETS["quick"].metric == "val_macro_f1"
+    assert PRESETS["quick"].final_seeds == 3 and PRESETS["quick"].metric is MetricName.MACRO_F1
     assert get_budget("quick", {"trials": 7}).trials == 7
     with pytest.raises(UnknownNameError, match="did you mean 'trials'"):
         get_budget("quick", {"trails": 7})
-    with pytest.raises(ConfigError, match="reduction_factor must be >= 2"):
+    with pytest.raises(ConfigError, match="reduction_factor must be an integer >= 2, got 1"):
         get_budget("smoke", {"reduction_factor": 1})
     with pytest.raises(ConfigError, match="gpus_per_trial must be 'auto' or a number"):
         get_budget("smoke", {"gpus_per_trial": "many"})
-    with pytest.raises(UnknownNameError, match="did you mean 'val_macro_f1'"):
-        get_budget("smoke", {"metric": "val_macro_f2"})
+    with pytest.raises(UnknownNameError, match="did you mean 'macro_f1'"):
+        get_budget("smoke", {"metric": "macro_f2"})
+    assert get_budget("smoke", {"metric": "macro_recall"}).metric is MetricName.MACRO_RECALL
     with pytest.raises(UnknownNameError, match="did you mean 'quick'"):
         get_budget("quik")
     assert get_budget("smoke", {"cpus_per_trial": 2.5}).trial_threads == 2
@@ -44,12 +66,19 @@ def test_budget_presets_and_overrides():
 
 
 def test_every_config_trains_the_same_beats_whatever_its_batch_size():
+    from mads_zoo.train.engine import run_length
+
     budget = get_budget("quick", {"eval_beats": 2_048})
-    spec = _spec(Combo("a", "none"), beats=12_000)
+    run = run_record([Combo("2dcnn", "smote")], budget)
+    trial = spec(Combo("2dcnn", "smote"), beats=12_000)
     for batch in (16, 64, 256):
-        settings = trial_settings({"batch_size": batch}, spec, budget, "cpu")
-        assert settings.beats == 12_000 and settings.monitor == "macro_f1"
-        assert settings.epoch_steps * batch == 2_048 and settings.seed == spec.seed
+        trial = replace(trial, config={"batch_size": batch})
+        run_spec = resolve_run(trial_request(trial, run, "cpu"))
+        training = run_spec.training
+        assert training.beats == 12_000 and training.monitor is MetricName.MACRO_F1
+        assert run_length(training, 70_000).steps_per_eval * batch == 2_048
+        assert training.seed == trial.seed and run_spec.data.seed == run.seed == 0
+        assert run_spec.data.sampler == "smote" and run_spec.data.val_fraction == 0.05
 
 
 def test_search_spaces_translate_to_ray_tune():
@@ -85,63 +114,11 @@ def test_best_config_toml_is_a_train_config(tmp_path):
         )
     )
     data = read_config_file(path)
-    assert data["architecture"] == "2dcnn" and data["sampler"] == "smote"
-    assert data["config"] == {"hidden": 64, "dropout": 0.25, "batch_size": 16}
+    assert data.architecture == "2dcnn" and data.sampler == "smote"
+    assert data.config == {"hidden": 64, "dropout": 0.25, "batch_size": 16}
 
 
 # --- the planner: successive halving, decided synchronously ------------------------------
-
-
-def _spec(combo, beats=1_000, stage="tune", rung=0, index=0, config=None):
-    from mads_zoo.bench.results import TrialSpec
-
-    seed = derive_seed(0, combo.key, stage, rung, index)
-    return TrialSpec(combo, stage, rung, index, config or {}, seed, beats)
-
-
-class FakeSearcher:
-    """Suggests x = 0, 1, 2, ... and logs every call, to check the planner's protocol."""
-
-    def __init__(self, log):
-        self.log, self.count = log, 0
-
-    def suggest(self, trial_id):
-        self.log.append(("suggest", trial_id))
-        self.count += 1
-        return {"x": self.count - 1}
-
-    def on_trial_complete(self, trial_id, result=None, error=False):
-        self.log.append(("complete", trial_id, None if error else result["score"]))
-
-
-BASE = {"a": 0.5, "b": 0.8, "c": 0.3, "d": 0.7, "e": 0.6, "f": 0.1}
-
-
-def fake_record(spec):
-    """Validation score from combo, config and beats; test numbers *inverted* on purpose."""
-    if spec.combo.architecture == "f" and spec.config.get("x") == 0:
-        return TrialRecord(spec, status="failed", error="RuntimeError: boom")
-    if spec.combo.architecture == "e" and spec.rung == 1:
-        return TrialRecord(spec, status="failed", error="RuntimeError: rung boom")
-    score = BASE[spec.combo.architecture] + 0.01 * spec.config.get("x", 0) + spec.beats * 1e-7
-    score += 0.001 * (spec.seed % 7) if spec.stage == "final" else 0
-    test = None
-    if spec.stage == "final":
-        value = 1 - score
-        test = {k: value for k in ("accuracy", "macro_f1", "macro_recall", "macro_precision")}
-        test |= {"recall": {"N": value, "S": value}, "confusion": [[9, 1], [2, 8]]}
-    return TrialRecord(spec, status="completed", score=score, test=test, params=10)
-
-
-def plan(budget, combos, log=None, batches=None):
-    log = [] if log is None else log
-
-    def execute(name, specs):
-        if batches is not None:
-            batches.append((name, list(specs)))
-        return [fake_record(s) for s in specs]
-
-    return Planner(combos, budget, 0, execute, lambda c, b: FakeSearcher(log)).run()
 
 
 def test_successive_halving_keeps_the_better_combos_and_selects_on_validation():
@@ -162,13 +139,16 @@ def test_successive_halving_keeps_the_better_combos_and_selects_on_validation():
     ]  # fmt: skip
     assert all(s.beats == budget.final_beats for s in final)
     # validation selects b although its (inverted) test numbers are the worse ones
-    assert results["b"].outcome == "selected" and results["d"].outcome == "finalist"
-    assert results["b"].test["accuracy"]["mean"] < results["d"].test["accuracy"]["mean"]
-    assert results["e"].outcome == "stopped" and results["e"].rung == 1 and not results["e"].test
+    assert results["b"].outcome is Outcome.SELECTED and results["d"].outcome is Outcome.FINALIST
+    b_test, d_test = (results[k].test_summary("accuracy").mean for k in "bd")
+    assert b_test < d_test
+    assert results["e"].outcome is Outcome.STOPPED and results["e"].rung == 1
+    assert not results["e"].test
     assert results["e"].score is None and results["e"].error == "rung 1: RuntimeError: rung boom"
-    assert results["a"].outcome == "stopped" and results["a"].rung == 0
+    assert results["a"].outcome is Outcome.STOPPED and results["a"].rung == 0
     assert results["f"].failed_trials == 1 and results["f"].score is not None
-    assert results["b"].confusion == [[18, 2], [4, 16]]  # summed over the two seeds
+    assert len(results["b"].test) == len(results["b"].val.values) == 2  # one per final seed
+    assert summed(results["b"].test).n == 2 * 2_000  # the seeds' test matrices add up
 
 
 def test_the_searcher_is_asked_in_batches_and_told_results_in_trial_order():
@@ -188,8 +168,8 @@ def test_the_searcher_is_asked_in_batches_and_told_results_in_trial_order():
 def test_a_plan_is_a_function_of_its_inputs_and_trial_seeds_are_derived():
     combos = [Combo(n, s) for n in "abc" for s in ("none", "smote")]
     budget = get_budget("smoke", {"trials": 2})
-    first = [r.to_dict() for r in plan(budget, combos)]
-    assert first == [r.to_dict() for r in plan(budget, combos)]
+    first = [codec.encode(r) for r in plan(budget, combos)]
+    assert first == [codec.encode(r) for r in plan(budget, combos)]
     seeds = {derive_seed(0, c.key, "tune", 0, i) for c in combos for i in range(3)}
     assert len(seeds) == 18 and derive_seed(0, "2dcnn--none", "tune", 0, 1) == 64016399
 
@@ -204,37 +184,32 @@ def test_a_search_space_that_cannot_be_searched_fails_its_combos_only():
     budget = get_budget("smoke", {"trials": 2, "finalists": 1})
     results = Planner(combos, budget, 0, lambda n, s: [fake_record(x) for x in s], factory).run()
     by = {r.combo.architecture: r for r in results}
-    assert by["c"].outcome == "failed" and "MySpace" in by["c"].error
-    assert by["b"].outcome == "selected"
+    assert by["c"].outcome is Outcome.FAILED and "MySpace" in by["c"].error
+    assert by["b"].outcome is Outcome.SELECTED
 
 
 def test_summary_is_mean_and_a_student_t_interval():
-    stat = summary([1.0, 2.0, 3.0])
-    assert stat["mean"] == 2.0 and stat["ci95"] == pytest.approx(4.302653 / math.sqrt(3))
-    assert math.isnan(summary([0.5])["ci95"]) and mean_ci(summary([0.5])) == "0.5000"
-    assert mean_ci(stat) == "2.0000 ± 2.4841"
+    stat = Summary.of([1.0, 2.0, 3.0])
+    assert stat.mean == 2.0 and stat.ci95 == pytest.approx(4.302653 / math.sqrt(3))
+    assert math.isnan(Summary.of([0.5]).ci95) and Summary.of([0.5]).describe() == "0.5000"
+    assert stat.describe() == "2.0000 ± 2.4841" and stat.describe(ci=False) == "2.0000"
 
 
 def test_the_leaderboard_ranks_on_validation_and_shows_test_only_for_finalists(tmp_path):
     combos = [Combo(n, "none") for n in "abcdef"]
     budget = get_budget("smoke", {"trials": 3, "reduction_factor": 2, "finalists": 2})
-    results = plan(budget, combos)
-    from mads_zoo.bench.results import DataSource, RunRecord
-
-    run = RunRecord(DataSource("synthetic", "intra", None, "x"), 0, budget, tuple(combos))
-    rows = leaderboard_rows(results, run)
-    assert [r["architecture"] for r in rows] == ["b *", "d", "e", "a", "c", "f"]
-    assert rows[0]["reached"] == "final (2 seeds)" and "±" in rows[0]["test accuracy"]
-    assert rows[2]["reached"] == "rung 1" and "test accuracy" not in rows[2]
-    assert rows[1]["vs selected"] == "below" and "vs selected" not in rows[0]
+    rows = leaderboard_rows(plan(budget, combos))
+    assert [r.architecture for r in rows] == ["b", "d", "e", "a", "c", "f"]
+    assert rows[0].selected and not any(r.selected for r in rows[1:])
+    assert rows[0].reached.describe() == "final (2 seeds)" and rows[0].test_accuracy.has_ci
+    assert rows[2].reached.describe() == "rung 1" and rows[2].test_accuracy is None
+    assert rows[1].versus is Versus.BELOW and rows[0].versus is None
 
 
 def test_finalists_whose_validation_cis_overlap_are_tied():
-    from mads_zoo.bench.report import cis_overlap
-
-    assert cis_overlap({"mean": 0.90, "ci95": 0.02}, {"mean": 0.93, "ci95": 0.015})
-    assert not cis_overlap({"mean": 0.90, "ci95": 0.01}, {"mean": 0.93, "ci95": 0.015})
-    assert cis_overlap({"mean": 0.9, "ci95": float("nan")}, {"mean": 0.9, "ci95": None})
+    assert Summary(0.90, 0.02, ()).overlaps(Summary(0.93, 0.015, ()))
+    assert not Summary(0.90, 0.01, ()).overlaps(Summary(0.93, 0.015, ()))
+    assert Summary(0.9, float("nan"), ()).overlaps(Summary(0.9, float("nan"), ()))
 
 
 # --- records, start and resume -------------------------------------------------------------
@@ -242,19 +217,19 @@ def test_finalists_whose_validation_cis_overlap_are_tied():
 
 def test_trial_records_round_trip_and_compare_without_timings(tmp_path):
     store = RunStore(tmp_path)
-    spec = _spec(Combo("2dcnn", "none"), config={"lr": 0.001})
-    record = TrialRecord(spec, status="completed", score=0.5, seconds=3.0, node_id="n1")
+    trial = spec(Combo("2dcnn", "none"), config={"lr": 0.001})
+    val = accuracy_matrix(0.9)
+    record = TrialRecord(trial, RunStatus.COMPLETED, score=0.5, val=val, seconds=3.0, node_id="n1")
     store.save_trial(record)
-    assert store.load_trial(spec) == record
-    assert store.load_trial(_spec(Combo("2dcnn", "none"), config={"lr": 0.002})) is None
-    from mads_zoo.bench.results import comparable
-
-    other = TrialRecord(spec, status="completed", score=0.5, seconds=9.0, node_id="n2")
-    assert comparable(record.to_dict()) == comparable(other.to_dict())
+    assert store.load_trial(trial) == record
+    assert store.load_trial(spec(Combo("2dcnn", "none"), config={"lr": 0.002})) is None
+    other = replace(record, seconds=9.0, node_id="n2")
+    assert comparable(codec.encode(record)) == comparable(codec.encode(other))
+    assert comparable(codec.encode(record)) != comparable(codec.encode(replace(other, score=0.4)))
 
 
 def test_resume_refuses_data_other_than_the_runs_own(tmp_path):
-    from test_data_readers import SOURCE, kaggle_dir, table
+    from test_data_readers import SOURCE_Y, kaggle_dir, table
 
     first = kaggle_dir(tmp_path / "a")
     request = BenchRequest(
@@ -275,22 +250,27 @@ def test_resume_refuses_data_other_than_the_runs_own(tmp_path):
     other = kaggle_dir(tmp_path / "b", train=changed)
     with pytest.raises(MadsZooError, match=r"holds different data .* resume refuses to mix"):
         resume_bench(root, other)
-    assert len(SOURCE) == 300
+    assert len(SOURCE_Y) == 300
 
 
 def test_a_config_over_the_compute_cap_is_refused_before_it_trains():
-    from mads_zoo.bench.trial import TrialData, run_trial
-    from mads_zoo.data import prepare_folds
+    from mads_zoo.bench.trial import run_trial
+    from mads_zoo.data.folds import SealedTestFold, prepare_folds
+    from mads_zoo.train.spec import DataSpec
 
-    folds = prepare_folds("synthetic", "intra", "none", seed=0, layout="2d")
-    data = TrialData.from_folds(folds)
     combo = Combo("2dcnn", "none")
-    refused = run_trial(_spec(combo, beats=64), data, get_budget("smoke", {"max_mflops": 10}))
-    assert refused.status == "over budget" and refused.failed and refused.steps == 0
+    tight = run_record([combo], get_budget("smoke", {"max_mflops": 10}))
+    roomy = run_record([combo], get_budget("smoke", {"max_mflops": 100}))
+    data = DataSpec("synthetic", "intra", "none", 0, tight.budget.val_fraction)
+    folds = prepare_folds(data, "2d").for_run(with_test=False)
+    with pytest.raises(SealedTestFold):
+        folds.final_test()  # tuning runs never see the test fold
+    refused = run_trial(spec(combo, beats=64), folds, tight)
+    assert refused.status is RunStatus.OVER_BUDGET and refused.failed and refused.steps == 0
     assert "43 MFLOPs per beat, over the budget's max_mflops 10" in refused.error
-    admitted = run_trial(_spec(combo, beats=64), data, get_budget("smoke", {"max_mflops": 100}))
-    assert admitted.status == "completed" and admitted.steps == 1 and admitted.score is not None
-    assert admitted.test is None  # tuning runs never see the test fold
+    admitted = run_trial(spec(combo, beats=64), folds, roomy)
+    assert admitted.status is RunStatus.COMPLETED and admitted.steps == 1
+    assert admitted.score == admitted.val.macro_f1 and admitted.test is None
 
 
 def test_a_short_batch_shares_the_cpus_instead_of_idling_slots():
@@ -305,56 +285,42 @@ def test_a_short_batch_shares_the_cpus_instead_of_idling_slots():
     assert batch_cpus(3, 0.5, 1) == 1  # no whole slot: Ray queues as usual
 
 
-COUNTS = {"train": {"N": 90, "S": 10}, "val": {"N": 9, "S": 1}, "test": {"N": 10, "S": 10}}
-
-
-def stored_run(root, combos, budget, record=fake_record, split="intra"):
-    """A run folder holding the fake planner's results, as the harness would write it."""
-    from mads_zoo.bench.results import DataSource, RunRecord
-
-    store = RunStore(root)
-    data = DataSource("synthetic", split, None, "x")
-    store.save_run(RunRecord(data, 0, budget, tuple(combos), class_counts=COUNTS))
-
-    def execute(name, specs):
-        records = [record(s) for s in specs]
-        for r in records:
-            store.save_trial(r)
-        return records
-
-    for result in Planner(combos, budget, 0, execute, lambda c, b: FakeSearcher([])).run():
-        store.save_result(result, budget.metric)
-    return store
-
-
 def test_the_report_renders_when_every_final_run_failed(tmp_path):
     # measured on a GPU: every final seed failed on the test fold and the report then
     # crashed writing its first plot into a plots/ folder nobody had made
     from mads_zoo.bench.report import render_report
 
-    def record(spec):
-        if spec.stage == "final":
-            return TrialRecord(spec, status="failed", error="RuntimeError: test fold")
-        return fake_record(spec)
+    def record(trial):
+        if trial.stage is Stage.FINAL:
+            return TrialRecord(trial, RunStatus.FAILED, error="RuntimeError: test fold")
+        return fake_record(trial)
 
     store = stored_run(tmp_path, [Combo(n, "none") for n in "ab"], get_budget("smoke"), record)
-    rows, made = render_report(store)
-    assert [p.name for p in made] == ["heatmap.png", "best-so-far.png"]
-    assert not any("±" in str(r.get("test accuracy", "")) for r in rows)
+    report = render_report(store)
+    assert [p.name for p in report.figures] == ["heatmap.png", "best-so-far.png"]
+    assert not any(r.test_accuracy and r.test_accuracy.has_ci for r in report.rows)
     assert "RuntimeError: test fold" in (tmp_path / "leaderboard.md").read_text()
 
 
 def test_the_report_has_baselines_and_an_aami_table_per_finalist(tmp_path):
     from mads_zoo.bench.report import render_report
 
+    def record(trial):  # every final seed's test confusion is [[9, 1], [2, 8]]
+        found = fake_record(trial)
+        if found.test is None:
+            return found
+        return replace(found, test=Metrics.of_matrix([[9, 1], [2, 8]], ("N", "S")))
+
     combos = [Combo(n, "none") for n in "abcd"]
-    store = stored_run(tmp_path, combos, get_budget("smoke", {"finalists": 2}), split="inter")
-    rows, made = render_report(store)
-    baselines = {r["sampler"]: r for r in rows if r["architecture"] == "baseline"}
+    budget = get_budget("smoke", {"finalists": 2})
+    store = stored_run(tmp_path, combos, budget, record, split="inter")
+    report = render_report(store)
+    made = report.figures
+    baselines = {r.sampler: r for r in report.rows if r.architecture == "baseline"}
     always_n = baselines["always N"]
-    assert always_n["test accuracy"] == "0.5000" and always_n["test macro recall"] == "0.5000"
+    assert always_n.test_accuracy.describe() == always_n.test_macro_recall.describe() == "0.5000"
     prior = baselines["prior guess"]  # guesses N 90% of the time
-    assert prior["test accuracy"] == "0.5000" and prior["test macro recall"] == "0.5000"
+    assert prior.test_accuracy.describe() == prior.test_macro_recall.describe() == "0.5000"
     page = (tmp_path / "leaderboard.md").read_text()
     # every final seed's confusion is [[9, 1], [2, 8]]: Se N 0.9, +P N 9/11, FPR N 0.2
     assert "### b--none (selected): AAMI report, test fold, 2 seeds" in page
@@ -371,28 +337,30 @@ def test_two_runs_compare_figure_by_figure_against_their_cis(tmp_path):
 
     from rich.console import Console
 
-    from mads_zoo.bench.report import BEYOND, SAME, WITHIN, compare_rows
+    from mads_zoo.bench.compare import Verdict, compare_rows
     from mads_zoo.cli.bench import comparison_table
 
     combos = [Combo(n, "none") for n in "abcd"]
     budget = get_budget("smoke", {"finalists": 2})
     a = stored_run(tmp_path / "a", combos, budget)
 
-    def shifted(spec):  # run B: combo d's final models test 0.1 better, b's 0.0005 better
-        record = fake_record(spec)
-        bump = {"d": 0.1, "b": 0.0005}.get(spec.combo.architecture, 0) if record.test else 0
-        if bump:
-            record.test = {**record.test, "accuracy": record.test["accuracy"] + bump}
-        return record
+    def shifted(trial):  # run B: combo d's final models test 0.1 better, b's 0.0005 better
+        record = fake_record(trial)
+        if record.test is None or trial.combo.architecture not in "bd":
+            return record
+        accuracy = record.test.accuracy
+        if trial.combo.architecture == "d":
+            return replace(record, test=accuracy_matrix(accuracy + 0.1))
+        return replace(record, test=accuracy_matrix(accuracy, extra_right=1))  # +1 of 2,000
 
     b = stored_run(tmp_path / "b", combos, budget, shifted)
     run = a.load_run()
-    rows = compare_rows(a.load_results(run.combos), b.load_results(run.combos), budget.metric)
-    verdict = {(r["combo"], r["figure"]): r["verdict"] for r in rows}
-    assert verdict[("b--none", "reached")] == SAME and verdict[("c--none", "val_macro_f1")] == SAME
-    assert verdict[("d--none", "test accuracy")] == BEYOND
-    assert verdict[("b--none", "test accuracy")] == WITHIN
-    assert verdict[("b--none", "test macro_f1")] == SAME
+    rows = compare_rows(a.load_results(run.combos), b.load_results(run.combos), "macro_f1")
+    verdict = {(r.combo, r.figure): r.verdict for r in rows}
+    assert verdict[("b--none", "reached")] is Verdict.SAME
+    assert verdict[("c--none", "val macro_f1")] is Verdict.SAME
+    assert verdict[("d--none", "test accuracy")] is Verdict.BEYOND
+    assert verdict[("b--none", "test accuracy")] is Verdict.WITHIN
     console = Console(width=80, file=io.StringIO(), record=True)
     console.print(comparison_table(a, b, 80))
     text = console.export_text()
@@ -404,29 +372,27 @@ def test_the_terminal_leaderboard_fits_80_columns():
 
     from rich.console import Console
 
-    from mads_zoo.bench.report import baseline_rows
-    from mads_zoo.bench.results import DataSource, RunRecord
+    from mads_zoo.bench.leaderboard import baseline_rows
     from mads_zoo.cli.bench import leaderboard_table
 
     combos = [Combo(f"timm-mobilenet-{n}", "random-under") for n in "abcdef"]
     budget = get_budget("smoke", {"finalists": 2})
-    counts = {"train": {"N": 90, "S": 10}, "val": {"N": 9, "S": 1}, "test": {"N": 10, "S": 10}}
-    data = DataSource("mitbih", "intra", None, "x")
-    run = RunRecord(data, 0, budget, tuple(combos), class_counts=counts)
+    run = run_record(combos, budget)
     scores = {c.architecture: 0.1 * i for i, c in enumerate(combos)}
 
     def execute(name, specs):
         records = []
         for s in specs:
-            record = fake_record(_spec(Combo("a", "none"), s.beats, s.stage, s.rung, s.index))
+            record = fake_record(replace(s, combo=Combo("a", "none")))
             records.append(replace(record, spec=s, score=scores[s.combo.architecture] + 1e-3))
         return records
 
     results = Planner(combos, budget, 0, execute, lambda c, b: FakeSearcher([])).run()
-    rows = leaderboard_rows(results, run) + baseline_rows(run)
+    rows = leaderboard_rows(results) + baseline_rows(run)
     for width in (80, 160):
         console = Console(width=width, file=io.StringIO(), record=True)
-        console.print(leaderboard_table(rows, "leaderboard", budget.metric, width))
+        table = leaderboard_table(rows, "leaderboard", "macro_f1", list(COUNTS.test), width)
+        console.print(table)
         text = console.export_text()
         assert max(len(line) for line in text.splitlines()) <= width
         assert "…" not in text

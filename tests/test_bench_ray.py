@@ -5,7 +5,6 @@ Each test starts Ray (a few seconds) and trains tiny smoke budgets on the synthe
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import run_cli, write_distribution
 
-from mads_zoo.bench.results import RunStore
+from mads_zoo.bench.results import Outcome, RunStore
 
 pytestmark = pytest.mark.slow
 
@@ -74,23 +73,19 @@ def test_a_smoke_bench_runs_end_to_end_and_resumes(tmp_path):
     assert trials.node_id.str.len().gt(0).all() and (trials.threads == 1).all()
 
     results = {r.combo.key: r for r in RunStore(run).load_results(RunStore(run).load_run().combos)}
-    selected = [r for r in results.values() if r.outcome == "selected"]
+    selected = [r for r in results.values() if r.outcome is Outcome.SELECTED]
     assert len(selected) == 1 and selected[0].combo.architecture == "2dcnn"
-    assert (
-        len(selected[0].test["accuracy"]["values"]) == 2
-        and selected[0].test["macro_f1"]["ci95"] >= 0
-    )
-    assert results["boom-net--none"].outcome == "failed"
+    macro_f1 = selected[0].test_summary("macro_f1")
+    assert len(selected[0].test) == 2 and len(macro_f1.values) == 2 and macro_f1.ci95 >= 0
+    assert results["boom-net--none"].outcome is Outcome.FAILED
     leaderboard = (run / "leaderboard.md").read_text()
     assert "2dcnn *" in leaderboard and "Failed runs" in leaderboard and "95% CI" in leaderboard
     assert "| baseline | always N |" in leaderboard
     assert "AAMI report, test fold, 2 seeds" in leaderboard
     for png in ("heatmap.png", "se-ppv.png", "best-so-far.png"):
         assert (run / "plots" / png).stat().st_size > 5_000
-    timing = json.loads((run / "timing.json").read_text())
-    assert timing["wall_seconds"] > timing["ray_start_seconds"] > 0 and timing["runs"] == len(
-        trials
-    )
+    timing = RunStore(run).load_timing()
+    assert timing.wall_seconds > timing.ray_start_seconds > 0 and timing.runs == len(trials)
 
     best = run / "combos" / selected[0].combo.key / "best_config.toml"
     retrain = run_cli("train", "2dcnn", "--config", str(best), "--dataset", "synthetic",
@@ -102,7 +97,7 @@ def test_a_smoke_bench_runs_end_to_end_and_resumes(tmp_path):
     resumed = run_cli("bench", "--resume", "run", env=env, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert {p: p.stat().st_mtime_ns for p in run.glob("trials/*.json")} == before  # none rerun
-    assert json.loads((run / "timing.json").read_text())["runs"] == 0
+    assert RunStore(run).load_timing().runs == 0
     assert (run / "combos" / selected[0].combo.key / "final.json").is_file()
     report = run_cli("report", str(run))
     assert report.returncode == 0 and "2dcnn" in report.stdout
@@ -119,8 +114,7 @@ def test_the_same_command_gives_identical_results_with_one_or_two_trials_at_a_ti
     one = subprocess.run(["taskset", "-c", "0", str(exe), *args, "--out", str(tmp_path / "one")],
                          env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
     assert two.returncode == 0 and one.returncode == 0, two.stderr[-2000:] + one.stderr[-2000:]
-    cpus = [json.loads((tmp_path / n / "timing.json").read_text())["cluster"]["cpus"]
-            for n in ("one", "two")]  # fmt: skip
+    cpus = [RunStore(tmp_path / n).load_timing().cluster.cpus for n in ("one", "two")]
     assert cpus == [1, 2]
     first = RunStore(tmp_path / "one").comparable_results()
     second = RunStore(tmp_path / "two").comparable_results()
@@ -136,7 +130,7 @@ def test_trials_spread_over_a_two_node_cluster_and_get_the_gpus_they_ask_for(tmp
     monkeypatch.setattr(ray._private.ray_constants, "ENABLE_RAY_CLUSTER", False)
 
     from mads_zoo.bench.budget import get_budget
-    from mads_zoo.bench.harness import BenchRequest, Progress, run_bench, start_bench
+    from mads_zoo.bench.harness import BenchEvents, BenchRequest, run_bench, start_bench
 
     cluster = Cluster(
         initialize_head=True, head_node_args={"num_cpus": 1, "node_ip_address": "127.0.0.1"}
@@ -151,7 +145,7 @@ def test_trials_spread_over_a_two_node_cluster_and_get_the_gpus_they_ask_for(tmp
                 samplers=["none", "random-under"], dataset="synthetic",
             )  # fmt: skip
             store = start_bench(request, tmp_path / name)
-            run_bench(store, Progress(), address=cluster.address)
+            run_bench(store, BenchEvents(), address=cluster.address)
             return pd.DataFrame([t.row() for t in store.all_trials()])
 
         cpu = bench("cpu", gpus_per_trial=0)
@@ -171,7 +165,7 @@ def test_the_embedded_ray_refuses_a_client_without_the_token(tmp_path):
     """Token authentication stays on: `ray status` without the token is refused."""
     import ray
 
-    from mads_zoo.bench.harness import LOOPBACK, ray_session
+    from mads_zoo.bench.cluster import LOOPBACK, ray_session
 
     with ray_session(tmp_path / "r", None, num_cpus=1):
         assert os.environ.get("RAY_AUTH_MODE") == "token"  # Ray's token auth is on
@@ -194,7 +188,7 @@ def test_the_embedded_ray_listens_on_loopback_only(tmp_path):
     import ray
     from ray._private.services import node_ip_address_from_perspective
 
-    from mads_zoo.bench.harness import LOOPBACK, ray_session
+    from mads_zoo.bench.cluster import LOOPBACK, ray_session
 
     def reachable(host, port):
         with socket.socket() as probe:

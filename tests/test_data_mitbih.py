@@ -16,6 +16,7 @@ from mads_zoo.data.mitbih import beats_from_signal, build_beats, cache_file, rea
 from mads_zoo.data.records import AAMI_LABEL, DS1, DS2, MITDB_RECORDS, PACED
 from mads_zoo.errors import DataError, DataNotFoundError
 from mads_zoo.testing import check_dataset
+from mads_zoo.train.spec import DataSpec
 
 #: Beat annotations per AAMI class in the 48 records (PhysioNet; checked below with wfdb).
 ANNOTATED = {"N": 90_631, "S": 2_781, "V": 7_236, "F": 803, "Q": 8_043}
@@ -115,7 +116,7 @@ def test_broken_records_give_one_clear_error_and_no_cache(mitdb_links, tmp_cache
     damage(mitdb_links)
     started = time.perf_counter()
     with pytest.raises(DataError) as error:
-        prepare_folds("mitbih", "intra", "smote", data_dir=mitdb_links)
+        prepare_folds(DataSpec("mitbih", "intra", "smote"), data_dir=mitdb_links)
     assert message in str(error.value)
     assert "download the record again" in str(error.value) and "\n" not in str(error.value)
     assert time.perf_counter() - started < 5, "files are checked before any signal is read"
@@ -213,18 +214,19 @@ def test_all_48_records_give_every_annotated_beat_minus_the_edge_beats(
 
 @pytest.mark.slow
 def test_intra_keeps_class_shares_within_half_a_point(mitbih_cache, mitdb_dir):
-    folds = prepare_folds("mitbih", "intra", data_dir=mitdb_dir, seed=0)
+    folds = prepare_folds(DataSpec("mitbih", "intra"), data_dir=mitdb_dir)
     counts = folds.counts()
     overall = folds.beats.counts() / len(folds.beats)
-    for fold in ("train", "val", "test"):
-        shares = counts[fold] / counts[fold].sum()
+    for fold in (counts.train, counts.val, counts.test):
+        shares = np.array(list(fold.values())) / sum(fold.values())
         assert np.abs(shares - overall).max() < 0.005, fold
-    assert counts["test"].sum() == 21_889 and counts["train"].sum() + counts["val"].sum() == 87_552
+    assert sum(counts.test.values()) == 21_889
+    assert sum(counts.train.values()) + sum(counts.val.values()) == 87_552
 
 
 @pytest.mark.slow
 def test_inter_separates_patients(mitbih_cache, mitdb_dir):
-    folds = prepare_folds("mitbih", "inter", data_dir=mitdb_dir, seed=0)
+    folds = prepare_folds(DataSpec("mitbih", "inter"), data_dir=mitdb_dir)
     record = folds.beats.record
     train, val = set(record[folds.train_rows]), set(record[folds.val.rows])
     test = set(record[folds.final_test().rows])
@@ -242,15 +244,15 @@ def test_inter_separates_patients(mitbih_cache, mitdb_dir):
 def test_smote_on_the_full_intra_training_fold(mitbih_cache, mitdb_dir):
     from mads_zoo.registry import get_registry
 
-    plain = prepare_folds("mitbih", "intra", data_dir=mitdb_dir, seed=0)
+    plain = prepare_folds(DataSpec("mitbih", "intra"), data_dir=mitdb_dir)
     x, y = plain.train.x[:, 0], plain.train.y
     started = time.perf_counter()
     _, y_out = get_registry().sampler("smote").build(0).fit_resample(x, y)
     seconds = time.perf_counter() - started
     print(f"\nSMOTE on {len(y):,} training beats: {seconds:.1f} s")
     assert np.bincount(y_out).tolist() == [65_219] * 5 and seconds < 30
-    folds = prepare_folds("mitbih", "intra", "smote", data_dir=mitdb_dir, seed=0)
-    assert folds.counts()["train resampled"].tolist() == [65_219] * 5
+    folds = prepare_folds(DataSpec("mitbih", "intra", "smote"), data_dir=mitdb_dir)
+    assert list(folds.resampled_counts().values()) == [65_219] * 5
     assert np.array_equal(folds.train_rows, plain.train_rows)
     assert list((mitbih_cache / "resampled").glob("mitbih-intra-smote-seed0-*.npz"))
 

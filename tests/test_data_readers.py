@@ -14,12 +14,15 @@ from mads_zoo.data import load_beats, prepare_folds
 from mads_zoo.data.synthetic import make_beats
 from mads_zoo.errors import DataError, DataNotFoundError
 from mads_zoo.testing import check_dataset
+from mads_zoo.train.spec import DataSpec
 
-SOURCE = make_beats(size=300, seed=5).take(np.random.default_rng(5).permutation(300))
+_BEATS = make_beats(size=300, seed=5)
+_ORDER = np.random.default_rng(5).permutation(300)  # make_beats orders the beats by class
+SOURCE_X, SOURCE_Y = _BEATS.x[_ORDER], _BEATS.y[_ORDER]
 
 
 def table(rows: slice) -> np.ndarray:
-    return np.column_stack([SOURCE.x[rows].astype(np.float64), SOURCE.y[rows].astype(np.float64)])
+    return np.column_stack([SOURCE_X[rows].astype(np.float64), SOURCE_Y[rows].astype(np.float64)])
 
 
 def write_csv(path: Path, matrix: np.ndarray) -> None:
@@ -55,15 +58,15 @@ def test_reads_both_files_and_keeps_their_split(tmp_path, dataset, make):
     folder = make(tmp_path / "files")
     beats = load_beats(dataset, folder)
     assert len(beats) == 300 and beats.x.dtype == np.float32
-    assert np.allclose(beats.x, SOURCE.x, atol=1e-6) and np.array_equal(beats.y, SOURCE.y)
+    assert np.allclose(beats.x, SOURCE_X, atol=1e-6) and np.array_equal(beats.y, SOURCE_Y)
     assert beats.fold.tolist() == ["train"] * 240 + ["test"] * 60
     assert sum(check_dataset(dataset, folder).values()) == 300
-    folds = prepare_folds(dataset, "intra", "random-over", data_dir=folder, seed=1)
+    folds = prepare_folds(DataSpec(dataset, "intra", "random-over", 1), data_dir=folder)
     assert folds.final_test().rows.tolist() == list(range(240, 300))
     assert len(folds.val) + folds.train_size_before == 240
     assert "train file" in folds.val_strategy
     with pytest.raises(DataError, match="split 'inter' needs the MIT-BIH record id"):
-        prepare_folds(dataset, "inter", data_dir=folder)
+        prepare_folds(DataSpec(dataset, "inter"), data_dir=folder)
 
 
 def test_files_are_found_through_the_env_var(tmp_path, monkeypatch):
@@ -118,7 +121,7 @@ def test_bad_tables_give_one_clear_error_and_no_cache(tmp_path, tmp_cache, datas
     message = message.replace("{row} 2", f"{row} {2 + number}")
     folder = make(tmp_path / "files", train=matrix)
     with pytest.raises(DataError) as error:
-        prepare_folds(dataset, "intra", "smote", data_dir=folder)
+        prepare_folds(DataSpec(dataset, "intra", "smote"), data_dir=folder)
     text = str(error.value)
     assert message in text, text
     name = "mitbih_train.csv" if dataset == "kaggle-csv" else "heart_big_train.parq"

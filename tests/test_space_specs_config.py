@@ -8,8 +8,9 @@ import pytest
 
 import mads_zoo
 from mads_zoo import space
-from mads_zoo.config import parse_overrides, resolve_config, split_engine_keys
+from mads_zoo.config import parse_overrides, resolve_config
 from mads_zoo.errors import ConfigError, SpecError, UnknownNameError
+from mads_zoo.train.spec import model_keys
 
 
 def _arch(**changes):
@@ -118,9 +119,11 @@ def test_config_merge_order_and_engine_split():
         arch, preset="big", sample={"dropout": 0.3}, overrides={"dropout": 0.35, "lr": 1e-3}
     )
     assert config == {"hidden": 64, "dropout": 0.35, "batch_size": 16, "lr": 1e-3}
-    model, engine = split_engine_keys(config)
-    assert model == {"hidden": 64, "dropout": 0.35}
-    assert engine == {"batch_size": 16, "lr": 1e-3}
+    assert model_keys(config) == {"hidden": 64, "dropout": 0.35}
+    # a config file's keys go between the preset and a search sample
+    filed = resolve_config(arch, preset="big", file_config={"hidden": 8, "dropout": 0.1},
+                           sample={"dropout": 0.3})  # fmt: skip
+    assert filed == {"hidden": 8, "dropout": 0.3, "batch_size": 16}
 
 
 def test_config_errors_suggest_the_close_name():

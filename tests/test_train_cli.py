@@ -9,6 +9,9 @@ import pandas as pd
 import pytest
 from conftest import run_cli
 
+from mads_zoo import codec
+from mads_zoo.train.run import TrainRecord
+
 
 @pytest.fixture
 def real_env(mitdb_dir, mitbih_cache):
@@ -49,23 +52,24 @@ def trained(tmp_path_factory, real_env):
 def test_train_saves_checkpoint_and_metrics_and_is_deterministic(trained):
     (first, output), (second, _) = trained
     assert "validation, best epoch 1" in output.stdout and "macro" in output.stdout
-    a = json.loads((first / "metrics.json").read_text())
-    b = json.loads((second / "metrics.json").read_text())
-    assert a["validation"] == b["validation"]
-    assert a["history"][0]["train_loss"] == b["history"][0]["train_loss"]
-    assert (
-        a["steps"] == 40 and a["config"]["hidden"] == 16 and a["data"]["sampler"] == "random-over"
-    )
-    assert a["data"]["train_size"] == 78_797 and a["data"]["train_size_resampled"] > 300_000
-    assert a["validation"]["n"] == 8_755
+    a, b = (codec.loads(TrainRecord, (run / "metrics.json").read_text()) for run in (first, second))
+    assert a.result.best == b.result.best  # every cell of the validation confusion matrix
+    assert a.result.history[0].train_loss == b.result.history[0].train_loss
+    assert a.result.steps == 40 and a.spec.config["hidden"] == 16
+    assert a.spec.data.sampler == "random-over" and a.spec.data.seed == 3
+    assert a.result.fold_sizes.train == 78_797 and a.result.fold_sizes.train_resampled > 300_000
+    assert a.result.best.n == 8_755
     assert (first / "model.pt").is_file()
     # the engine's recipe at 2dcnn's defaults; --epochs wins over the config's 3
-    recipe = {k: a["settings"][k] for k in ("optimizer", "schedule", "batch_size", "epochs")}
-    assert recipe == {"optimizer": "adamw", "schedule": "onecycle", "batch_size": 256, "epochs": 1}
+    recipe = a.spec.training.recipe
+    assert (recipe.optimizer, recipe.schedule, recipe.batch_size, recipe.epochs) == (
+        "adamw", "onecycle", 256, 1
+    )  # fmt: skip
     from mads_zoo.train.checkpoint import load_checkpoint
 
     checkpoint = load_checkpoint(first / "model.pt")
-    assert checkpoint.training["precision"] == "fp32" == checkpoint.inference_precision()
+    assert checkpoint.meta.precision == "fp32" == checkpoint.inference_precision()
+    assert checkpoint.meta.data == a.spec.data and checkpoint.meta.validation == a.result.best
 
 
 @pytest.mark.slow

@@ -7,19 +7,18 @@ import math
 
 import pytest
 import torch
-from test_train_engine import CLASSES, _data, _fit, _model
+from test_train_engine import CLASSES, _data, _fit, _model, training
 
-from mads_zoo.config import split_engine_keys
-from mads_zoo.train.engine import Trainer, TrainSettings, run_steps, steps_per_epoch
+from mads_zoo.train.engine import RunLength, Trainer, run_length, steps_per_epoch
 from mads_zoo.train.recipe import (
     ONECYCLE_END_DIV,
     ONECYCLE_START_DIV,
-    OPTIMIZERS,
-    SCHEDULES,
     Schedule,
     build_optimizer,
     learning_rates,
 )
+from mads_zoo.train.result import RunStatus
+from mads_zoo.train.spec import ENGINE_KEYS, OPTIMIZERS, SCHEDULES, Recipe, model_keys
 
 
 @pytest.mark.parametrize("schedule", SCHEDULES)
@@ -27,11 +26,12 @@ from mads_zoo.train.recipe import (
 def test_every_optimizer_and_schedule_trains_a_model(optimizer, schedule):
     lr = 0.05 if optimizer == "sgd" else 5e-3
     _, result = _fit(epochs=3, optimizer=optimizer, schedule=schedule, lr=lr, early_stopping=0)
-    assert result.status == "completed" and result.steps == 3 * steps_per_epoch(len(_data()[1]), 32)
-    losses = [r["train_loss"] for r in result.history]
+    assert result.status is RunStatus.COMPLETED
+    assert result.steps == 3 * steps_per_epoch(len(_data()), 32)
+    losses = [r.train_loss for r in result.history]
     assert all(math.isfinite(loss) for loss in losses)
     assert losses[-1] < losses[0]  # it learned something
-    assert result.best_metrics["accuracy"] > 0.5
+    assert result.best.accuracy > 0.5
 
 
 def test_onecycle_warms_up_from_lr_over_25_then_anneals_to_almost_zero():
@@ -73,19 +73,21 @@ def test_the_trainer_follows_the_schedule_over_the_runs_total_steps():
     _, result = _fit(epochs=4, lr=1e-2, early_stopping=0)  # defaults: adamw + onecycle
     rates = learning_rates("onecycle", result.steps, lr=1e-2)
     for record in result.history:
-        assert record["lr"] == pytest.approx(rates[record["step"] - 1])
-    assert result.history[-1]["lr"] == pytest.approx(1e-2 / ONECYCLE_END_DIV)
+        assert record.lr == pytest.approx(rates[record.step - 1])
+    assert result.history[-1].lr == pytest.approx(1e-2 / ONECYCLE_END_DIV)
 
 
 def test_a_run_length_in_beats_sets_the_total_steps_and_the_schedule():
-    settings = TrainSettings(beats=1_000, batch_size=64, epochs=99)
-    assert run_steps(settings, n_train=1_024) == (16, 16)  # ceil(1000 / 64); epochs ignored
-    x, y = _data()
-    result = Trainer(TrainSettings(beats=1_000, batch_size=64, precision="fp32")).fit(
-        _model(), x, y, x, y, class_names=CLASSES
+    settings = training(beats=1_000, batch_size=64, epochs=99)
+    assert run_length(settings, n_train=1_024) == RunLength(16, 16)  # ceil(1000 / 64)
+    every = training(beats=1_000, batch_size=64, eval_beats=300)
+    assert run_length(every, n_train=1_024) == RunLength(5, 16)  # a validation every 5 steps
+    fold = _data()
+    result = Trainer(training(beats=1_000, batch_size=64, precision="fp32")).fit(
+        _model(), fold, fold, CLASSES
     )
-    assert result.steps == 16 and result.history[-1]["beats"] == 1_024
-    assert result.history[-1]["lr"] == pytest.approx(3e-3 / ONECYCLE_END_DIV)
+    assert result.steps == 16 and result.history[-1].beats == 1_024
+    assert result.history[-1].lr == pytest.approx(3e-3 / ONECYCLE_END_DIV)
 
 
 def test_label_smoothing_and_gradient_clipping_change_the_run():
@@ -93,8 +95,8 @@ def test_label_smoothing_and_gradient_clipping_change_the_run():
     _, smoothed = _fit(epochs=2, grad_clip=None, label_smoothing=0.2)
     _, clipped = _fit(epochs=2, grad_clip=1e-3)
     # a smoothed target keeps the loss away from zero; a tiny clip slows learning
-    assert smoothed.history[-1]["train_loss"] > plain.history[-1]["train_loss"]
-    assert clipped.history[-1]["train_loss"] > plain.history[-1]["train_loss"]
+    assert smoothed.history[-1].train_loss > plain.history[-1].train_loss
+    assert clipped.history[-1].train_loss > plain.history[-1].train_loss
 
 
 def test_weight_decay_spares_biases_and_norms():
@@ -116,7 +118,8 @@ def test_recipe_keys_are_engine_keys_that_never_reach_build():
         "momentum": 0.8,
         "lr": 0.1,
     }
-    model_keys, engine_keys = split_engine_keys(config)
-    assert model_keys == {"hidden": 8}
-    settings = TrainSettings.from_config(engine_keys)
-    assert (settings.optimizer, settings.schedule, settings.epochs) == ("sgd", "cosine", 2)
+    assert model_keys(config) == {"hidden": 8}
+    recipe = Recipe.from_config(config)
+    assert (recipe.optimizer, recipe.schedule, recipe.epochs) == ("sgd", "cosine", 2)
+    engine_only = {"batch_size", "weight_decay", "factor", "patience"}  # not in this config
+    assert set(config) - {"hidden"} | engine_only == ENGINE_KEYS

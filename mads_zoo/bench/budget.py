@@ -15,20 +15,20 @@ The schedule is successive halving across combos (:mod:`mads_zoo.bench.plan`):
 - final: the ``finalists`` combos train their best config with ``final_seeds`` seeds for
   ``final_beats`` beats each; only these models ever see the test fold.
 
-One pre-declared ``metric`` (validation macro F1 by default) tunes, ranks the rungs and
+One pre-declared validation ``metric`` (macro F1 by default) tunes, ranks the rungs and
 selects the run's model.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+import math
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from mads_zoo.checks import check_choice, check_int, check_number, is_number
 from mads_zoo.errors import ConfigError, UnknownNameError
-
-#: Validation metrics a budget may tune, rank and select on (names in trial records).
-METRICS = ("val_macro_f1", "val_macro_recall", "val_accuracy")
-PRECISIONS = ("auto", "bf16", "fp32")
+from mads_zoo.metrics import MetricName
+from mads_zoo.train.spec import PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Budget:
     finalists: int
     final_seeds: int
     final_beats: int
-    metric: str = "val_macro_f1"
+    metric: MetricName = MetricName.MACRO_F1
     searcher_seed: int = 0
     eval_beats: int = 0
     early_stopping: int = 0
@@ -85,41 +85,27 @@ class Budget:
     max_mflops: int = 0
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            kinds, expected = _FIELD_TYPES.get(f.type, ((object,), ""))
-            if not isinstance(value, kinds) or isinstance(value, bool):
-                raise ConfigError(f"budget {f.name} must be {expected}, got {value!r}")
         for key in ("trials", "suggest_batch", "rung_beats", "final_seeds", "final_beats"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"budget {key} must be at least 1, got {getattr(self, key)}")
-        for key in (
-            "n_initial_points",
-            "finalists",
-            "eval_beats",
-            "early_stopping",
-            "threads",
-            "max_mflops",
-        ):
-            if getattr(self, key) < 0:
-                raise ConfigError(f"budget {key} must be >= 0, got {getattr(self, key)}")
-        if self.reduction_factor < 2:
-            raise ConfigError(f"budget reduction_factor must be >= 2, got {self.reduction_factor}")
-        if self.metric not in METRICS:
-            raise UnknownNameError("budget metric", self.metric, METRICS)
-        if self.precision not in PRECISIONS:
-            raise UnknownNameError("budget precision", self.precision, PRECISIONS)
-        if not _positive_number(self.cpus_per_trial):
-            raise ConfigError(f"budget cpus_per_trial must be > 0, got {self.cpus_per_trial!r}")
+            check_int(f"budget {key}", getattr(self, key), minimum=1)
+        for key in ("n_initial_points", "finalists", "eval_beats", "early_stopping", "threads",
+                    "max_mflops", "searcher_seed"):  # fmt: skip
+            check_int(f"budget {key}", getattr(self, key), minimum=0)
+        check_int("budget reduction_factor", self.reduction_factor, minimum=2)
+        check_choice("budget metric", self.metric, [m.value for m in MetricName])
+        check_choice("budget precision", self.precision, PRECISIONS)
+        check_number("budget cpus_per_trial", self.cpus_per_trial, 0, math.inf, low_open=True)
         if self.gpus_per_trial != "auto" and not (
-            self.gpus_per_trial == 0 or _positive_number(self.gpus_per_trial)
+            is_number(self.gpus_per_trial) and self.gpus_per_trial >= 0
         ):
             raise ConfigError(
                 f"budget gpus_per_trial must be 'auto' or a number >= 0, "
                 f"got {self.gpus_per_trial!r}"
             )
-        if not (isinstance(self.val_fraction, float | int) and 0 < self.val_fraction < 0.5):
-            raise ConfigError(f"budget val_fraction must be in (0, 0.5), got {self.val_fraction}")
+        check_number("budget val_fraction", self.val_fraction, 0, 0.5, low_open=True,
+                     high_open=True)  # fmt: skip
+        if not isinstance(self.name, str):
+            raise ConfigError(f"budget name must be a string, got {self.name!r}")
+        object.__setattr__(self, "metric", MetricName(self.metric))
 
     @property
     def trial_threads(self) -> int:
@@ -128,7 +114,7 @@ class Budget:
 
     def rung_beats_at(self, rung: int) -> int:
         """Training beats of one run in tuning rung ``rung``."""
-        return self.rung_beats * self.reduction_factor**rung
+        return int(self.rung_beats * self.reduction_factor**rung)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Budget:
         """A copy with ``overrides`` applied (unknown keys are refused with a suggestion)."""
@@ -137,29 +123,6 @@ class Budget:
             if key not in known:
                 raise UnknownNameError("budget key", key, known)
         return replace(self, **overrides)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form, stored with every run."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Budget:
-        """The budget stored by :meth:`to_dict`."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-
-#: What each annotation of a :class:`Budget` field accepts, and how an error names it.
-_FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
-    "int": ((int,), "an integer"),
-    "float": ((int, float), "a number"),
-    "str": ((str,), "a string"),
-    "float | str": ((int, float, str), "a number or 'auto'"),
-}
-
-
-def _positive_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 PRESETS: dict[str, Budget] = {

@@ -14,7 +14,6 @@ started itself (their temp folder holds :data:`OWNER_FILE`) whose driver process
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 import os
@@ -23,11 +22,21 @@ import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mads_zoo import codec
 from mads_zoo.bench.budget import Budget
-from mads_zoo.bench.results import TrialRecord, TrialSpec, write_json
+from mads_zoo.bench.results import (
+    ClusterSummary,
+    RunRecord,
+    TrialRecord,
+    TrialSpec,
+    write_record,
+)
+from mads_zoo.errors import one_line
+from mads_zoo.train.result import RunStatus
 
 # Ray's own console output is replaced by our progress display.
 RAY_QUIET_ENV = {"RAY_DEDUP_LOGS": "0", "RAY_AIR_NEW_OUTPUT": "0"}
@@ -47,6 +56,19 @@ PROC = Path("/proc")
 REAP_GRACE = 3.0
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DriverMark:
+    """The owner file of an embedded Ray's temp folder: its driver and where its logs go.
+
+    ``start`` is when the driver process started (clock ticks after boot), so that a reused
+    pid is not mistaken for the driver.
+    """
+
+    pid: int
+    start: str | None
+    logs_to: str | None
 
 
 @contextlib.contextmanager
@@ -69,7 +91,9 @@ def ray_session(run_dir: Path, address: str | None, num_cpus: int) -> Iterator[N
     if address:
         # a driver on the cluster's own machine joins over loopback, like the nodes it finds
         host = address.rsplit(":", 1)[0]
-        local = {"_node_ip_address": LOOPBACK} if host in (LOOPBACK, "localhost") else {}
+        local: dict[str, Any] = {}
+        if host in (LOOPBACK, "localhost"):
+            local["_node_ip_address"] = LOOPBACK
         ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, **local)
         try:
             yield
@@ -92,8 +116,8 @@ def ray_session(run_dir: Path, address: str | None, num_cpus: int) -> Iterator[N
 def _claim(temp: Path, logs_to: Path | None) -> None:
     """Mark ``temp`` as this driver's Ray folder (``logs_to``: where its logs go at the end)."""
     pid = os.getpid()
-    owner = {"pid": pid, "start": _process_start(pid), "logs_to": logs_to and str(logs_to)}
-    write_json(temp / OWNER_FILE, owner)
+    mark = DriverMark(pid, _process_start(pid), str(logs_to) if logs_to is not None else None)
+    write_record(temp / OWNER_FILE, mark)
 
 
 def _release(temp: Path, logs_to: Path | None) -> Path | None:
@@ -123,19 +147,17 @@ def _process_start(pid: int) -> str | None:
     return None if state in ("Z", "X") else rest[18]
 
 
-def _orphaned(temp: Path) -> dict[str, Any] | None:
+def _orphaned(temp: Path) -> DriverMark | None:
     """The owner of the mads-zoo Ray folder ``temp`` if its driver is gone, else ``None``.
 
     A folder without a readable owner mark (a Ray the user started, one being set up) or
     with a live driver is not an orphan.
     """
     try:
-        owner = json.loads((temp / OWNER_FILE).read_text())
+        owner = codec.loads(DriverMark, (temp / OWNER_FILE).read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int):
-        return None
-    gone = owner.get("start") is not None and _process_start(owner["pid"]) != owner["start"]
+    gone = owner.start is not None and _process_start(owner.pid) != owner.start
     return owner if gone else None
 
 
@@ -209,13 +231,13 @@ def reap_orphans(also: Sequence[Path] = (), parent: Path | None = None) -> list[
             continue
         pids = [pid for pid, paths in processes.items() if any(_inside(p, temp) for p in paths)]
         _stop(pids)
-        logs_to = Path(owner["logs_to"]) if isinstance(owner.get("logs_to"), str) else None
+        logs_to = Path(owner.logs_to) if owner.logs_to is not None else None
         try:
             kept = _release(temp, logs_to)
         except OSError:  # another bench, starting at the same moment, is reaping it too
             kept = None
         lines.append(
-            f"cleaned up after a killed bench (driver pid {owner['pid']}, Ray folder {temp}): "
+            f"cleaned up after a killed bench (driver pid {owner.pid}, Ray folder {temp}): "
             f"stopped {len(pids)} Ray processes" + (f"; its logs are in {kept}" if kept else "")
         )
     return lines
@@ -266,13 +288,13 @@ def gpus_per_trial(budget: Budget) -> float:
     return 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
 
 
-def cluster_summary() -> dict[str, Any]:
+def cluster_summary() -> ClusterSummary:
     """The CPUs, GPUs and nodes Ray offers this bench."""
     import ray
 
     resources = ray.cluster_resources()
     nodes = [n for n in ray.nodes() if n.get("Alive")]
-    return {"cpus": resources.get("CPU", 0), "gpus": resources.get("GPU", 0), "nodes": len(nodes)}
+    return ClusterSummary(resources.get("CPU", 0), resources.get("GPU", 0), len(nodes))
 
 
 def batch_cpus(runs: int, cluster_cpus: float, cpus_per_trial: float) -> float:
@@ -290,15 +312,16 @@ def batch_cpus(runs: int, cluster_cpus: float, cpus_per_trial: float) -> float:
 
 
 class RayRunner:
-    """Runs batches of specs as Ray tasks, each on the data object its ``data_for`` names."""
+    """Runs batches of specs as Ray tasks, each on the folds object its ``data_for`` names."""
 
-    def __init__(self, budget: Budget, data_for: Callable[[TrialSpec], Any]) -> None:
+    def __init__(self, record: RunRecord, data_for: Callable[[TrialSpec], Any]) -> None:
         import ray
 
-        from mads_zoo.bench.trial import run_trial
+        from mads_zoo.bench.trial import run_trial  # torch: only where runs are submitted
 
-        self.budget = budget
-        self.gpus = gpus_per_trial(budget)
+        self.record = record
+        self.budget = record.budget
+        self.gpus = gpus_per_trial(self.budget)
         self.data_for = data_for
         self.cluster_cpus = float(ray.cluster_resources().get("CPU", 0))
         # max_calls=1: every run starts in a fresh worker process, so nothing a previous run
@@ -321,7 +344,7 @@ class RayRunner:
             cpus = batch_cpus(len(specs), self.cluster_cpus, cpus)
         task = self.task.options(num_cpus=cpus, num_gpus=self.gpus, max_retries=0)
         pending = {
-            task.remote(spec, self.data_for(spec), self.budget): i for i, spec in enumerate(specs)
+            task.remote(spec, self.data_for(spec), self.record): i for i, spec in enumerate(specs)
         }
         records: list[TrialRecord | None] = [None] * len(specs)
         waiting = list(pending)
@@ -331,10 +354,8 @@ class RayRunner:
             try:
                 record = ray.get(done[0])
             except Exception as error:  # the worker died (out of memory, killed, ...)
-                message = str(error).strip().splitlines()[-1] if str(error).strip() else ""
-                record = TrialRecord(
-                    specs[index], status="failed", error=f"{type(error).__name__}: {message}"[:300]
-                )
+                why = one_line(error, last=True)  # Ray's text ends with the cause
+                record = TrialRecord(specs[index], status=RunStatus.FAILED, error=why)
             records[index] = record
             on_record(record)
         return [r for r in records if r is not None]

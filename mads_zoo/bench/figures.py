@@ -1,4 +1,4 @@
-"""The bench's figures (matplotlib, headless PNGs): what a reader looks at before any table.
+"""The bench's figures (headless PNGs): what a reader looks at before any table.
 
 - ``heatmap.png``: architecture x sampler, the selection metric where each combo got to
   (annotated with its rung: scores at different rungs are not comparable, which the labels
@@ -8,39 +8,23 @@
 - ``best-so-far.png``: best validation score so far against training beats, one line per
   combo, with a legend;
 - ``confusion-COMBO.png``: each finalist's test confusion matrix (seeds summed), counts and
-  row percentages.
+  row percentages (:func:`mads_zoo.plots.plot_confusion`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from mads_zoo.aami import AamiReport
-from mads_zoo.bench.results import ComboResult, TrialRecord
-from mads_zoo.bench.trial import summary
+from mads_zoo.bench.results import ComboResult, Outcome, Stage, TrialRecord
+from mads_zoo.plots import pyplot, save
+from mads_zoo.stats import Summary
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig: Any, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path)
-    _pyplot().close(fig)
-    return path
-
-
-def heatmap(results: list[ComboResult], metric: str, path: Path) -> Path | None:
+def heatmap(results: Sequence[ComboResult], metric: str, path: Path) -> Path | None:
     """Architecture x sampler grid of each combo's last score, labelled with its rung."""
     if not results:
         return None
@@ -55,9 +39,11 @@ def heatmap(results: list[ComboResult], metric: str, path: Path) -> Path | None:
             continue
         grid[i, j] = r.score
         where = "final" if r.test else f"rung {r.rung}"
-        labels[i][j] = f"{r.score:.3f}\n{where}" + (" *" if r.outcome == "selected" else "")
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(1.5 + 1.25 * len(samplers), 1.0 + 0.55 * len(archs)), dpi=120)
+        selected = " *" if r.outcome is Outcome.SELECTED else ""
+        labels[i][j] = f"{r.score:.3f}\n{where}{selected}"
+    fig, ax = pyplot().subplots(
+        figsize=(1.5 + 1.25 * len(samplers), 1.0 + 0.55 * len(archs)), dpi=120
+    )
     image = ax.imshow(grid, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     for (i, j), text in np.ndenumerate(np.array(labels, dtype=object)):
         dark = math.isnan(grid[i, j]) or grid[i, j] < 0.6
@@ -67,51 +53,46 @@ def heatmap(results: list[ComboResult], metric: str, path: Path) -> Path | None:
     ax.set_yticks(range(len(archs)), archs, fontsize=8)
     ax.set_title(f"{metric} where each combo got to (* selected)", fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.03)
-    return _save(fig, path)
+    return save(fig, path)
 
 
-def se_ppv(
-    finalists: list[ComboResult], reports: dict[str, list[AamiReport]], path: Path
-) -> Path | None:
+def se_ppv(finalists: Sequence[ComboResult], path: Path) -> Path | None:
     """Per-class Se and +P of each finalist, mean with a 95% CI error bar over its seeds."""
-    shown = [r for r in finalists if reports.get(r.combo.key)]
+    shown = [r for r in finalists if r.test]
     if not shown:
         return None
-    plt = _pyplot()
-    classes = shown[0].classes
-    fig, axes = plt.subplots(1, 2, figsize=(max(7.0, 1.2 * len(classes) * len(shown)), 3.4),
-                             dpi=120, sharey=True)  # fmt: skip
+    classes = shown[0].test[0].classes
+    fig, axes = pyplot().subplots(
+        1, 2, figsize=(max(7.0, 1.2 * len(classes) * len(shown)), 3.4), dpi=120, sharey=True
+    )
     width = 0.8 / len(shown)
     x = np.arange(len(classes))
-    for ax, quantity, title in zip(axes, ("se", "ppv"), ("Se (sensitivity)", "+P"), strict=True):
+    for ax, figure, title in zip(axes, ("recall", "precision"), ("Se (sensitivity)", "+P"),
+                                 strict=True):  # fmt: skip
         for k, r in enumerate(shown):
-            stats = [
-                summary([getattr(rep.per_class[c], quantity) for rep in reports[r.combo.key]])
-                for c in classes
-            ]
-            means = [s["mean"] for s in stats]
-            errors = [0.0 if not math.isfinite(s["ci95"]) else s["ci95"] for s in stats]
+            stats = [Summary.of(m.per_class[c].figure(figure) for m in r.test) for c in classes]
+            means = [s.mean for s in stats]
+            errors = [s.ci95 if s.has_ci else 0.0 for s in stats]
             ax.bar(x + k * width, means, width, yerr=errors, capsize=2, label=r.combo.key)
         ax.set_xticks(x + 0.4 - width / 2, classes)
         ax.set_ylim(0, 1.05)
         ax.set_title(f"test {title}, mean ± 95% CI over seeds", fontsize=9)
     axes[0].legend(fontsize=7, loc="lower left")
-    return _save(fig, path)
+    return save(fig, path)
 
 
-def best_so_far(trials: list[TrialRecord], metric: str, path: Path) -> Path | None:
+def best_so_far(trials: Sequence[TrialRecord], metric: str, path: Path) -> Path | None:
     """Best tuning score so far against the training beats spent, one line per combo."""
     curves: dict[str, tuple[list[int], list[float]]] = {}
     for t in trials:
-        if t.spec.stage != "tune" or t.score is None:
+        if t.spec.stage is not Stage.TUNE or t.score is None:
             continue
         beats, best = curves.setdefault(t.spec.combo.key, ([], []))
         beats.append((beats[-1] if beats else 0) + t.spec.beats)
         best.append(max(t.score, best[-1]) if best else t.score)
     if not curves:
         return None
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(9.0 if len(curves) <= 16 else 12.0, 4.6), dpi=120)
+    fig, ax = pyplot().subplots(figsize=(9.0 if len(curves) <= 16 else 12.0, 4.6), dpi=120)
     ordered = sorted(curves.items(), key=lambda item: -item[1][1][-1])
     styles = ("-", "--", ":", "-.")
     for k, (combo, (beats, best)) in enumerate(ordered):
@@ -124,4 +105,4 @@ def best_so_far(trials: list[TrialRecord], metric: str, path: Path) -> Path | No
     ax.set_title("best-so-far vs training beats (legend: best first)", fontsize=9)
     ax.legend(fontsize=5.5, loc="upper left", bbox_to_anchor=(1.01, 1.0),
               ncol=1 if len(curves) <= 16 else 2)  # fmt: skip
-    return _save(fig, path)
+    return save(fig, path)

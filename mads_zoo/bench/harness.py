@@ -16,33 +16,39 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from mads_zoo.__about__ import __version__
 from mads_zoo.bench.budget import Budget
-from mads_zoo.bench.cluster import LOOPBACK, RayRunner, cluster_summary, ray_session
-from mads_zoo.bench.plan import Planner
+from mads_zoo.bench.cluster import RayRunner, cluster_summary, ray_session
+from mads_zoo.bench.failures import ErrorLog
+from mads_zoo.bench.plan import Planner, Searcher, make_searcher
 from mads_zoo.bench.results import (
     Combo,
     ComboResult,
     DataSource,
     RunRecord,
     RunStore,
+    Stage,
+    Timing,
     TrialRecord,
     TrialSpec,
 )
-from mads_zoo.errors import ConfigError, DataError, UnknownNameError
+from mads_zoo.data.cache import digest
+from mads_zoo.data.folds import FoldCounts, Folds, load_beats, prepare_folds
+from mads_zoo.errors import (
+    ConfigError,
+    DataError,
+    MadsZooError,
+    PluginError,
+    UnknownNameError,
+    one_line,
+    traceback_text,
+)
+from mads_zoo.hardware import available_cores
+from mads_zoo.registry import get_registry
+from mads_zoo.train.spec import DataSpec
 
-__all__ = [
-    "LOOPBACK",
-    "BenchRequest",
-    "Progress",
-    "ray_session",
-    "resume_bench",
-    "run_bench",
-    "select_combos",
-    "start_bench",
-]
 
-
-@dataclass
+@dataclass(frozen=True)
 class BenchRequest:
     """What to benchmark: combos by pattern, the data, the budget and the seed."""
 
@@ -56,8 +62,6 @@ class BenchRequest:
 
 
 def _select(kind: str, patterns: Sequence[str]) -> list[str]:
-    from mads_zoo.registry import get_registry
-
     registry = get_registry()
     chosen: list[str] = []
     for pattern in patterns:
@@ -83,9 +87,6 @@ def data_source(dataset: str, split: str, data_dir: Path | None) -> DataSource:
     The fingerprint covers every column of the beats (values, labels, records, samples,
     symbols, the folds a dataset ships), so data whose split would differ never matches.
     """
-    from mads_zoo.data import load_beats
-    from mads_zoo.data.cache import digest
-
     beats = load_beats(dataset, data_dir)
     arrays = beats.to_arrays()
     del arrays["meta"]  # where the files were, not what they hold
@@ -94,58 +95,29 @@ def data_source(dataset: str, split: str, data_dir: Path | None) -> DataSource:
     return DataSource(dataset, split, folder, fingerprint, beats=len(beats))
 
 
-def _legacy_fingerprint(data: DataSource) -> str:
-    """The fingerprint of records written before it covered more than values and labels."""
-    from mads_zoo.data import load_beats
-    from mads_zoo.data.cache import digest
-
-    beats = load_beats(data.dataset, data.folder)
-    return digest([data.dataset], [beats.x, beats.y])
-
-
-def _fold_counts(request: BenchRequest) -> dict[str, dict[str, int]]:
+def _fold_counts(request: BenchRequest) -> FoldCounts:
     """Beats per class of the request's train (before resampling), val and test folds.
 
     Checks every name, the split and the data on the way (nothing is trained).
     """
-    from mads_zoo.data import prepare_folds
-
-    folds = prepare_folds(
-        request.dataset,
-        request.split,
-        "none",
-        seed=request.seed,
-        data_dir=request.data_dir,
-        val_fraction=request.budget.val_fraction,
-    )
-    by_name = {"train": folds.train, "val": folds.val, "test": folds.final_test()}
-    return {name: class_counts(fold.y, folds.classes) for name, fold in by_name.items()}
-
-
-def class_counts(labels: Any, classes: tuple[str, ...]) -> dict[str, int]:
-    """Beats per class name among ``labels`` (class indices)."""
-    import numpy as np
-
-    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(classes))
-    return {name: int(n) for name, n in zip(classes, counts, strict=True)}
+    spec = DataSpec(request.dataset, request.split, "none", request.seed,
+                    request.budget.val_fraction)  # fmt: skip
+    return prepare_folds(spec, "1d", request.data_dir).counts()
 
 
 def _resolved(budget: Budget) -> Budget:
-    """``budget`` with ``precision: auto`` fixed to what this machine trains in."""
-    if budget.precision != "auto":
-        return budget
-    import torch
+    """``budget`` with ``precision: auto`` fixed to what this machine's runs train in."""
+    import torch  # torch: not for every `mads-zoo` command
 
-    from mads_zoo.train.runtime import cpu_has_bf16
+    from mads_zoo.train.runtime import resolve_precision
 
     gpu = torch.cuda.is_available() and budget.gpus_per_trial not in (0, 0.0)
-    return replace(budget, precision="bf16" if gpu or cpu_has_bf16() else "fp32")
+    precision = resolve_precision(budget.precision, torch.device("cuda" if gpu else "cpu"))
+    return replace(budget, precision=precision)
 
 
 def start_bench(request: BenchRequest, root: Path) -> RunStore:
     """Check ``request`` (names, data, budget), record it in a new run folder ``root``."""
-    from mads_zoo.__about__ import __version__
-
     combos = select_combos(request.archs, request.samplers)
     if (root / "run.json").exists():
         raise ConfigError(f"{root} already holds a bench run; continue it with --resume {root}")
@@ -228,7 +200,7 @@ def resume_bench(
         check_resume_options(root, run, request, given)
     folder = data_dir if data_dir is not None else run.data.folder
     now = data_source(run.data.dataset, run.data.split, None if folder is None else Path(folder))
-    if not _same_data(run, now):
+    if now.fingerprint != run.data.fingerprint:
         where = now.folder or "the default folder"
         source = f"--data-dir {where}" if data_dir is not None else f"{where} now"
         raise DataError(
@@ -237,30 +209,13 @@ def resume_bench(
             f"different data {now.describe()}: resume refuses to mix them; resume with the same "
             "data or start a new run"
         )
-    if now != run.data:  # the same beats, found elsewhere (or recorded by an older version)
+    if now != run.data:  # the same beats, found elsewhere
         store.save_run(replace(run, data=now), with_environment=False)
     return store
 
 
-def _same_data(run: RunRecord, now: DataSource) -> bool:
-    """Whether ``now`` holds the beats ``run`` was made with (also for older records)."""
-    if now.fingerprint == run.data.fingerprint:
-        return True
-    if run.data.beats or run.data.fingerprint != _legacy_fingerprint(now):
-        return False
-    # an older record's fingerprint saw values and labels only: its folds must match too
-    request = BenchRequest(
-        budget=run.budget,
-        dataset=now.dataset,
-        split=now.split,
-        seed=run.seed,
-        data_dir=None if now.folder is None else Path(now.folder),
-    )
-    return _fold_counts(request) == run.class_counts
-
-
-class Progress:
-    """What the harness tells its display; the CLI implements it with rich."""
+class BenchEvents:
+    """What the harness tells its display (the CLI's is rich); every method may do nothing."""
 
     def stage_started(self, name: str, runs: int) -> None:
         """A batch of ``runs`` training runs (a rung, a wave of rung 0, the final) starts."""
@@ -276,55 +231,49 @@ class Progress:
 
 
 class _FoldObjects:
-    """Each (sampler x layout) fold set prepared once and put in Ray's object store."""
+    """Each (sampler x layout) fold set prepared once and put in Ray's object store.
 
-    def __init__(self, run: RunRecord, progress: Progress) -> None:
+    Tuning runs get folds without the test fold; final runs get it.
+    """
+
+    def __init__(self, run: RunRecord, events: BenchEvents) -> None:
         self.run = run
-        self.progress = progress
+        self.events = events
         self.objects: dict[tuple[str, str, bool], Any] = {}
         self.seconds = 0.0  # spent preparing folds and putting them in the object store
 
-    def __call__(self, spec: TrialSpec) -> Any:
-        return self.folds(spec.combo, final=spec.stage == "final")
+    def for_spec(self, spec: TrialSpec) -> Any:
+        """The object-store reference of the folds ``spec`` trains on."""
+        return self.folds(spec.combo, final=spec.stage is Stage.FINAL)
 
     def folds(self, combo: Combo, final: bool = False) -> Any:
         """``combo``'s folds in the object store; raises (each time) if they cannot be made."""
-        import ray
-
-        from mads_zoo.bench.trial import TrialData
-        from mads_zoo.data import prepare_folds
-        from mads_zoo.registry import get_registry
+        import ray  # the harness runs inside a Ray session
 
         layout = get_registry().architecture(combo.architecture).layout
         key = (combo.sampler, layout, final)
         if key not in self.objects:
             started = time.perf_counter()
-            self.progress.phase(f"preparing folds: {combo.sampler}, {layout}")
-            data = self.run.data
+            self.events.phase(f"preparing folds: {combo.sampler}, {layout}")
             try:
-                folds = prepare_folds(
-                    data.dataset,
-                    data.split,
-                    combo.sampler,
-                    seed=self.run.seed,
-                    layout=layout,
-                    data_dir=None if data.folder is None else Path(data.folder),
-                    val_fraction=self.run.budget.val_fraction,
-                )
-                self.objects[key] = ray.put(TrialData.from_folds(folds, with_test=final))
+                folds = self._prepare(combo.sampler, layout)
+                self.objects[key] = ray.put(folds.for_run(with_test=final))
             except Exception as error:  # a failing sampler fails its combos, not the bench
                 self.objects[key] = _fold_error(error, combo.sampler, layout)
             self.seconds += time.perf_counter() - started
-        if isinstance(self.objects[key], Exception):
-            raise self.objects[key]
-        return self.objects[key]
+        found = self.objects[key]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def _prepare(self, sampler: str, layout: str) -> Folds:
+        data, budget = self.run.data, self.run.budget
+        spec = DataSpec(data.dataset, data.split, sampler, self.run.seed, budget.val_fraction)
+        return prepare_folds(spec, layout, None if data.folder is None else Path(data.folder))
 
 
 def _fold_error(error: Exception, sampler: str, layout: str) -> Exception:
     """``error`` of preparing folds, as a :class:`MadsZooError` that names the sampler."""
-    from mads_zoo.bench.failures import one_line
-    from mads_zoo.errors import MadsZooError, PluginError
-
     if isinstance(error, MadsZooError):
         return error
     where = f"preparing the {layout} folds with sampler {sampler!r}"
@@ -333,73 +282,78 @@ def _fold_error(error: Exception, sampler: str, layout: str) -> Exception:
     return wrapped
 
 
-def run_bench(store: RunStore, progress: Progress, address: str | None = None) -> list[ComboResult]:
+class _Execution:
+    """Runs the planner's batches on Ray: reuses stored runs, stores and reports new ones."""
+
+    def __init__(
+        self, store: RunStore, run: RunRecord, events: BenchEvents, folds: _FoldObjects
+    ) -> None:
+        self.store, self.events, self.folds = store, events, folds
+        self.runner = RayRunner(run, folds.for_spec)
+        self.errors = ErrorLog(store.root)
+        self.reused = self.ran = 0
+
+    def setup(self, combo: Combo, budget: Budget) -> Searcher | None:
+        """The combo's searcher, once its folds are ready; a failure fails the combo only."""
+        try:
+            searcher = make_searcher(combo, budget)
+            self.folds.folds(combo)
+        except Exception as error:
+            self.errors.add(combo.key, one_line(error), traceback_text(error))
+            self.events.combo_failed(combo, one_line(error))
+            raise
+        return searcher
+
+    def __call__(self, name: str, specs: Sequence[TrialSpec]) -> list[TrialRecord]:
+        """Every spec's record, in order: stored ones reused, the others run on Ray."""
+        stored = [self.store.load_trial(spec) for spec in specs]
+        todo = [spec for spec, record in zip(specs, stored, strict=True) if record is None]
+        self.events.stage_started(name, len(specs))
+        for record in stored:
+            if record is not None:
+                self.events.trial_finished(record, reused=True)
+        fresh = iter(self.runner.run(todo, self._keep) if todo else [])
+        self.reused += len(specs) - len(todo)
+        self.ran += len(todo)
+        return [record or next(fresh) for record in stored]
+
+    def _keep(self, record: TrialRecord) -> None:
+        self.store.save_trial(record)
+        if record.failed:
+            self.errors.add(record.spec.key, record.error or "no score", record.note)
+        self.events.trial_finished(record, reused=False)
+
+
+def run_bench(
+    store: RunStore, events: BenchEvents, address: str | None = None
+) -> list[ComboResult]:
     """Run (or finish) the bench recorded in ``store``; return every combo's result.
 
     A run, search space or sampler that fails fails its combos only: one line each to
-    ``progress``, the tracebacks to ``errors.log`` in the run folder.
+    ``events``, the tracebacks to ``errors.log`` in the run folder.
     """
-    from mads_zoo.bench.failures import ErrorLog, one_line, traceback_text
-    from mads_zoo.bench.plan import make_searcher
-    from mads_zoo.train.runtime import available_cores
-
     run = store.load_run()
     started = time.perf_counter()
-    reused = ran = 0
-
     with ray_session(store.root, address, available_cores()):
         ray_seconds = time.perf_counter() - started
         cluster = cluster_summary()
-        progress.phase(
-            f"Ray: {cluster['cpus']:g} CPUs, {cluster['gpus']:g} GPUs on {cluster['nodes']} node(s)"
+        events.phase(
+            f"Ray: {cluster.cpus:g} CPUs, {cluster.gpus:g} GPUs on {cluster.nodes} node(s)"
         )
-        fold_objects = _FoldObjects(run, progress)
-        runner = RayRunner(run.budget, fold_objects)
-        errors = ErrorLog(store.root)
-
-        def setup(combo: Combo, budget: Budget) -> Any:
-            """The combo's searcher, once its folds are ready; a failure fails the combo only."""
-            try:
-                searcher = make_searcher(combo, budget)
-                fold_objects.folds(combo)
-            except Exception as error:
-                errors.add(combo.key, one_line(error), traceback_text(error))
-                progress.combo_failed(combo, one_line(error))
-                raise
-            return searcher
-
-        def execute(name: str, specs: Sequence[TrialSpec]) -> list[TrialRecord]:
-            nonlocal reused, ran
-            stored = [store.load_trial(spec) for spec in specs]
-            todo = [spec for spec, record in zip(specs, stored, strict=True) if record is None]
-            progress.stage_started(name, len(specs))
-            for record in stored:
-                if record is not None:
-                    progress.trial_finished(record, reused=True)
-
-            def keep(record: TrialRecord) -> None:
-                store.save_trial(record)
-                if record.failed:
-                    errors.add(record.spec.key, record.error or "no score", record.note)
-                progress.trial_finished(record, reused=False)
-
-            fresh = iter(runner.run(todo, keep) if todo else [])
-            reused += len(specs) - len(todo)
-            ran += len(todo)
-            return [record or next(fresh) for record in stored]
-
-        results = Planner(run.combos, run.budget, run.seed, execute, setup).run()
+        folds = _FoldObjects(run, events)
+        execution = _Execution(store, run, events, folds)
+        results = Planner(run.combos, run.budget, run.seed, execution, execution.setup).run()
     for result in results:
         store.save_result(result, run.budget.metric)
     store.save_timing(
-        {
-            "wall_seconds": time.perf_counter() - started,
-            "ray_start_seconds": ray_seconds,
-            "prepare_seconds": fold_objects.seconds,
-            "driver_cores": available_cores(),
-            "cluster": cluster,
-            "runs": ran,
-            "runs_reused": reused,
-        }
+        Timing(
+            wall_seconds=time.perf_counter() - started,
+            ray_start_seconds=ray_seconds,
+            prepare_seconds=folds.seconds,
+            driver_cores=available_cores(),
+            cluster=cluster,
+            runs=execution.ran,
+            runs_reused=execution.reused,
+        )
     )
     return results

@@ -20,19 +20,40 @@ clock.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from mads_zoo.bench.budget import Budget
-from mads_zoo.bench.failures import one_line
-from mads_zoo.bench.results import Combo, ComboResult, TrialRecord, TrialSpec
-from mads_zoo.bench.trial import derive_seed, summary
-from mads_zoo.errors import PluginError
+from mads_zoo.bench.results import Combo, ComboResult, Outcome, Stage, TrialRecord, TrialSpec
+from mads_zoo.bench.search import tune_space
+from mads_zoo.errors import PluginError, one_line
+from mads_zoo.registry import get_registry
+from mads_zoo.stats import Summary
 
 Execute = Callable[[str, Sequence[TrialSpec]], list[TrialRecord]]
-#: Test metrics summarised over a finalist's seeds.
-TEST_METRICS = ("accuracy", "macro_f1", "macro_recall", "macro_precision")
+
+
+class Searcher(Protocol):
+    """What the planner asks of a combo's searcher (Ray Tune's ``Searcher`` interface)."""
+
+    def suggest(self, trial_id: str) -> dict[str, Any] | None:
+        """The next config to try."""
+
+    def on_trial_complete(
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
+    ) -> None:
+        """The score of a config it suggested (or that its run failed)."""
+
+
+SearcherFactory = Callable[[Combo, Budget], Searcher | None]
+
+
+def derive_seed(*parts: Any) -> int:
+    """A stable 31-bit seed from ``parts`` (the same on every machine and Python run)."""
+    text = "/".join(str(p) for p in parts).encode()
+    return int.from_bytes(hashlib.sha256(text).digest()[:4], "big") & 0x7FFFFFFF
 
 
 def _plain(value: Any) -> Any:
@@ -40,26 +61,23 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def make_searcher(combo: Combo, budget: Budget) -> Any:
+def make_searcher(combo: Combo, budget: Budget) -> Searcher | None:
     """The HyperOpt searcher of ``combo``, or ``None`` when its architecture searches nothing.
 
     A search space that cannot be searched raises :class:`PluginError` naming the
     architecture (and the key, when one dimension has no translation).
     """
-    from mads_zoo.bench.search import tune_space
-    from mads_zoo.registry import get_registry
+    from ray.tune.search.hyperopt import HyperOptSearch  # Ray is heavy: only benches need it
 
     arch = get_registry().architecture(combo.architecture)
     space = tune_space(arch.search_space, arch.name)
     if not space:
         return None
-    from ray.tune.search.hyperopt import HyperOptSearch
-
     defaults = None
     if set(arch.search_space) <= set(arch.defaults):
         defaults = [{key: arch.defaults[key] for key in arch.search_space}]
     try:
-        return HyperOptSearch(
+        searcher: Searcher = HyperOptSearch(
             space=HyperOptSearch.convert_search_space(space),
             metric="score",
             mode="max",
@@ -69,17 +87,24 @@ def make_searcher(combo: Combo, budget: Budget) -> Any:
         )
     except Exception as error:
         raise PluginError(f"architecture {arch.name!r} search space: {one_line(error)}") from error
+    return searcher
 
 
-def _ranked(combos: Sequence[Combo], scores: dict[Combo, float | None]) -> list[Combo]:
+def _ranked(combos: Sequence[Combo], scores: Mapping[Combo, float | None]) -> list[Combo]:
     """``combos`` best first; a missing score ranks last; ties keep the given order."""
     order = {c: i for i, c in enumerate(combos)}
-    return sorted(combos, key=lambda c: (-(scores.get(c) or -math.inf), order[c]))
+
+    return sorted(combos, key=lambda c: (-_score(scores.get(c)), order[c]))
+
+
+def _score(score: float | None) -> float:
+    """A score for ordering: a missing one below every real one (0.0 included)."""
+    return -math.inf if score is None else score
 
 
 def _best_trial(records: list[TrialRecord]) -> TrialRecord | None:
-    scored = [r for r in records if not r.failed]
-    return max(scored, key=lambda r: (r.score, -r.spec.index)) if scored else None
+    scored = [(r.score, -r.spec.index, r) for r in records if r.score is not None]
+    return max(scored, key=lambda item: item[:2])[2] if scored else None
 
 
 def tuning_rungs(budget: Budget, combos: int) -> list[int]:
@@ -100,7 +125,7 @@ class Planner:
         budget: Budget,
         seed: int,
         execute: Execute,
-        searcher_factory: Callable[[Combo, Budget], Any] = make_searcher,
+        searcher_factory: SearcherFactory = make_searcher,
     ) -> None:
         self.combos = list(combos)
         self.budget = budget
@@ -110,9 +135,12 @@ class Planner:
         self.records: dict[Combo, list[TrialRecord]] = {c: [] for c in self.combos}
         self.errors: dict[Combo, str] = {}
 
-    def _spec(self, combo: Combo, stage: str, rung: int, index: int, config: dict) -> TrialSpec:
-        beats = self.budget.final_beats if stage == "final" else self.budget.rung_beats_at(rung)
-        seed = derive_seed(self.seed, combo.key, stage, rung, index)
+    def _spec(
+        self, combo: Combo, stage: Stage, rung: int, index: int, config: Mapping[str, Any]
+    ) -> TrialSpec:
+        final = stage is Stage.FINAL
+        beats = self.budget.final_beats if final else self.budget.rung_beats_at(rung)
+        seed = derive_seed(self.seed, combo.key, stage.value, rung, index)
         return TrialSpec(combo, stage, rung, index, dict(config), seed, beats)
 
     def _run(self, name: str, specs: list[TrialSpec]) -> list[TrialRecord]:
@@ -121,9 +149,9 @@ class Planner:
             self.records[record.spec.combo].append(record)
         return records
 
-    def rung_zero(self) -> dict[Combo, TrialRecord | None]:
-        """Tune every combo with its searcher; return each combo's best trial."""
-        searchers: dict[Combo, Any] = {}
+    def _searchers(self) -> tuple[dict[Combo, Searcher | None], dict[Combo, int]]:
+        """Each combo's searcher and how many configs it tries; a combo that fails is out."""
+        searchers: dict[Combo, Searcher | None] = {}
         wanted: dict[Combo, int] = {}
         for combo in self.combos:
             try:
@@ -133,19 +161,19 @@ class Planner:
                 wanted[combo] = 0
                 continue
             wanted[combo] = self.budget.trials if searchers[combo] is not None else 1
+        return searchers, wanted
+
+    def rung_zero(self) -> dict[Combo, TrialRecord]:
+        """Tune every combo with its searcher; return each combo's best trial (if one scored)."""
+        searchers, wanted = self._searchers()
         issued = dict.fromkeys(self.combos, 0)
         waves = math.ceil(self.budget.trials / self.budget.suggest_batch)
         for wave in range(waves):
             batch: list[TrialSpec] = []
             for combo in self.combos:
                 for _ in range(min(self.budget.suggest_batch, wanted[combo] - issued[combo])):
-                    index = issued[combo]
-                    searcher = searchers.get(combo)
-                    config = {}
-                    if searcher is not None:
-                        suggested = searcher.suggest(f"{combo.key}-{index}")
-                        config = {k: _plain(v) for k, v in sorted(suggested.items())}
-                    batch.append(self._spec(combo, "tune", 0, index, config))
+                    config = self._suggest(searchers.get(combo), f"{combo.key}-{issued[combo]}")
+                    batch.append(self._spec(combo, Stage.TUNE, 0, issued[combo], config))
                     issued[combo] += 1
             if not batch:
                 break
@@ -153,24 +181,30 @@ class Planner:
                 searcher = searchers.get(record.spec.combo)
                 if searcher is not None:
                     trial_id = f"{record.spec.combo.key}-{record.spec.index}"
-                    if record.failed:
+                    if record.score is None:
                         searcher.on_trial_complete(trial_id, error=True)
                     else:
                         searcher.on_trial_complete(trial_id, result={"score": record.score})
-        return {c: _best_trial(self.records[c]) for c in self.combos}
+        best = {c: _best_trial(self.records[c]) for c in self.combos}
+        return {c: record for c, record in best.items() if record is not None}
+
+    @staticmethod
+    def _suggest(searcher: Searcher | None, trial_id: str) -> dict[str, Any]:
+        if searcher is None:
+            return {}
+        suggested = searcher.suggest(trial_id) or {}
+        return {k: _plain(v) for k, v in sorted(suggested.items())}
 
     def run(self) -> list[ComboResult]:
         """The whole schedule; one result per combo, in the combos' order."""
         best = self.rung_zero()
-        alive = _ranked([c for c in self.combos if best[c] is not None], {
-            c: best[c].score for c in self.combos if best[c] is not None  # type: ignore[union-attr]
-        })  # fmt: skip
-        scores: dict[Combo, float | None] = {c: best[c].score for c in alive}  # type: ignore[union-attr]
+        scores: dict[Combo, float | None] = {c: best[c].score for c in best}
+        alive = _ranked([c for c in self.combos if c in best], scores)
         reached = dict.fromkeys(alive, 0)
         sizes = tuning_rungs(self.budget, len(alive)) if alive else [0]
         for rung, size in enumerate(sizes[1:], start=1):
             alive = _ranked(alive, scores)[:size]
-            specs = [self._spec(c, "tune", rung, 0, best[c].spec.config) for c in alive]  # type: ignore[union-attr]
+            specs = [self._spec(c, Stage.TUNE, rung, 0, best[c].spec.config) for c in alive]
             for record in self._run(f"rung {rung}", specs):
                 scores[record.spec.combo] = record.score
                 reached[record.spec.combo] = rung
@@ -179,7 +213,7 @@ class Planner:
         final_rung = len(sizes)
         finalists = _ranked(alive, scores)[: self.budget.finalists or len(alive)]
         specs = [
-            self._spec(c, "final", final_rung, k, best[c].spec.config)  # type: ignore[union-attr]
+            self._spec(c, Stage.FINAL, final_rung, k, best[c].spec.config)
             for c in finalists
             for k in range(self.budget.final_seeds)
         ]
@@ -187,62 +221,50 @@ class Planner:
         results = {c: self._final_result(c, final_rung, best[c]) for c in finalists}
         for c in self.combos:
             if c not in results:
-                results[c] = self._stopped_result(c, reached.get(c, 0), scores.get(c), best[c])
-        chosen = [results[c] for c in finalists if results[c].outcome == "finalist"]
+                results[c] = self._stopped_result(c, reached.get(c, 0), scores.get(c), best.get(c))
+        chosen = [results[c] for c in finalists if results[c].outcome is Outcome.FINALIST]
         if chosen:
-            max(chosen, key=lambda r: r.score).outcome = "selected"  # first of equals wins
+            # the first of equals wins
+            max(chosen, key=lambda r: _score(r.score)).outcome = Outcome.SELECTED
         return [results[c] for c in self.combos]
 
-    def _common(self, combo: Combo, best: TrialRecord | None) -> dict[str, Any]:
+    def _result(
+        self, combo: Combo, best: TrialRecord | None, outcome: Outcome, rung: int,
+        score: float | None, error: str | None = None,
+    ) -> ComboResult:  # fmt: skip
         records = self.records[combo]
-        return {
-            "combo": combo,
-            "config": best.spec.config if best else None,
-            "resolved_config": best.resolved_config if best else {},
-            "trials": len(records),
-            "failed_trials": sum(r.failed for r in records),
-            "params": best.params if best else None,
-        }
+        return ComboResult(
+            combo=combo,
+            outcome=outcome,
+            rung=rung,
+            score=score,
+            config=best.spec.config if best else None,
+            resolved_config=best.resolved_config if best else {},
+            trials=len(records),
+            failed_trials=sum(r.failed for r in records),
+            error=error,
+            params=best.params if best else None,
+        )
 
     def _stopped_result(
         self, combo: Combo, rung: int, score: float | None, best: TrialRecord | None
     ) -> ComboResult:
         if best is None:
             errors = sorted({r.error or "no score" for r in self.records[combo]})
-            error = self.errors.get(combo) or "; ".join(errors)[:500] or "no trial ran"
-            return ComboResult(outcome="failed", rung=0, score=None, error=error,
-                               **self._common(combo, None))  # fmt: skip
+            why = self.errors.get(combo) or "; ".join(errors)[:500] or "no trial ran"
+            return self._result(combo, None, Outcome.FAILED, 0, None, why)
         error = self.errors.get(combo) if score is None else None
-        return ComboResult(
-            outcome="stopped", rung=rung, score=score, error=error, **self._common(combo, best)
-        )
+        return self._result(combo, best, Outcome.STOPPED, rung, score, error)
 
-    def _final_result(self, combo: Combo, rung: int, best: TrialRecord | None) -> ComboResult:
-        runs = [r for r in self.records[combo] if r.spec.stage == "final"]
-        done = [r for r in runs if not r.failed and r.test is not None]
+    def _final_result(self, combo: Combo, rung: int, best: TrialRecord) -> ComboResult:
+        runs = [r for r in self.records[combo] if r.spec.stage is Stage.FINAL]
+        done = [r for r in runs if r.score is not None and r.test is not None]
         if not done:
             errors = sorted({r.error or "no score" for r in runs})
-            return ComboResult(outcome="failed", rung=rung, score=None,
-                               error="every final run failed: " + "; ".join(errors)[:400],
-                               **self._common(combo, best))  # fmt: skip
-        metric = self.budget.metric
-        val = summary([r.score for r in done])  # type: ignore[misc]
-        test = {k: summary([r.test[k] for r in done]) for k in TEST_METRICS}  # type: ignore[index]
-        classes = list(done[0].test["recall"])  # type: ignore[index]
-        recall = {c: summary([r.test["recall"][c] for r in done])["mean"] for c in classes}  # type: ignore[index]
-        size = len(classes)
-        confusion = [
-            [sum(r.test["confusion"][i][j] for r in done) for j in range(size)]  # type: ignore[index]
-            for i in range(size)
-        ]
-        return ComboResult(
-            outcome="finalist",
-            rung=rung,
-            score=val["mean"],
-            val={metric: val},
-            test=test,
-            recall=recall,
-            confusion=confusion,
-            classes=classes,
-            **self._common(combo, best),
-        )
+            error = "every final run failed: " + "; ".join(errors)[:400]
+            return self._result(combo, best, Outcome.FAILED, rung, None, error)
+        val = Summary.of(r.score for r in done if r.score is not None)
+        result = self._result(combo, best, Outcome.FINALIST, rung, val.mean)
+        result.val = val
+        result.test = tuple(r.test for r in done if r.test is not None)
+        return result

@@ -3,18 +3,19 @@
 ```
 RUN_DIR/
   run.json                 RunRecord: dataset, split, data source, seed, budget, combos
-  environment.json         versions and hardware of the machine that started the run
+  environment.json         Environment: versions and hardware of the machine that started it
   trials/STAGE-rR-ARCH--SAMPLER-NNN.json
                            TrialRecord: one training run (a tuning trial or a final seed)
   combos/ARCH--SAMPLER/    final.json (ComboResult) and best_config.toml
-  timing.json              wall-clock timing of the latest invocation (never compared)
+  timing.json              Timing: wall-clock timing of the latest invocation (never compared)
   trials.parquet|csv       one row per trial, all combos
   leaderboard.md|html      the leaderboard;  plots/*.png  the figures
 ```
 
-Every file is written atomically, so a crash or Ctrl-C never leaves a half-written one. A
-record is a pure function of the command, the data and the seed, except for the fields in
-:data:`VOLATILE` (timings, and where a trial ran): :func:`comparable` drops them, and two runs
+Every record is a typed dataclass written and read with :mod:`mads_zoo.codec`, and every file
+is written atomically, so a crash or Ctrl-C never leaves a half-written one. A record is a pure
+function of the command, the data and the seed, except for the fields in :data:`VOLATILE`
+(timings, and where a trial ran): :meth:`RunStore.comparable_results` drops them, and two runs
 of the same command agree on everything else.
 """
 
@@ -23,19 +24,48 @@ from __future__ import annotations
 import json
 import math
 import platform
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mads_zoo import codec
+from mads_zoo.__about__ import __version__
 from mads_zoo.bench.budget import Budget
-from mads_zoo.data.cache import atomic_file
-from mads_zoo.errors import DataError, MadsZooError
+from mads_zoo.data.folds import FoldCounts
+from mads_zoo.errors import DataError, MadsZooError, one_line
+from mads_zoo.fileio import write_text
+from mads_zoo.hardware import available_cores, cpu_has_bf16
+from mads_zoo.metrics import Metrics
+from mads_zoo.stats import Summary
+from mads_zoo.train.result import RunStatus
 
 T = TypeVar("T")
 
 #: Record fields that depend on the machine and its load, not on the command and the data.
 VOLATILE = frozenset({"seconds", "node_id", "node_ip", "gpu_ids", "beats_per_second"})
+
+
+class Stage(StrEnum):
+    """A stage of the schedule: tuning rungs, then the finalists' seeds (the only tested runs)."""
+
+    TUNE = "tune"
+    FINAL = "final"
+
+
+class Outcome(StrEnum):
+    """Where a combo ended: the run's model, a finalist, stopped at a rung, or failed."""
+
+    SELECTED = "selected"
+    FINALIST = "finalist"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+    @property
+    def final(self) -> bool:
+        """Whether the combo reached the final stage with a result."""
+        return self in (Outcome.SELECTED, Outcome.FINALIST)
 
 
 @dataclass(frozen=True)
@@ -53,21 +83,17 @@ class Combo:
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where a run's beats came from, and a fingerprint of their content.
-
-    ``beats`` is how many there were (``0`` in records written before it was stored).
-    """
+    """Where a run's beats came from, how many there were, and a fingerprint of their content."""
 
     dataset: str
     split: str
     folder: str | None
     fingerprint: str
-    beats: int = 0
+    beats: int
 
     def describe(self) -> str:
         """``"(109,441 beats, fingerprint ab12...)"``: how many beats, and which content."""
-        count = f"{self.beats:,} beats, " if self.beats else ""
-        return f"({count}fingerprint {self.fingerprint})"
+        return f"({self.beats:,} beats, fingerprint {self.fingerprint})"
 
 
 @dataclass(frozen=True)
@@ -78,32 +104,8 @@ class RunRecord:
     seed: int
     budget: Budget
     combos: tuple[Combo, ...]
-    version: str = ""
-    #: Beats per class of the ``train`` (before resampling), ``val`` and ``test`` folds.
-    class_counts: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "data": asdict(self.data),
-            "seed": self.seed,
-            "budget": self.budget.to_dict(),
-            "combos": [[c.architecture, c.sampler] for c in self.combos],
-            "version": self.version,
-            "class_counts": self.class_counts,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
-        """The record :meth:`to_dict` wrote."""
-        return cls(
-            data=DataSource(**data["data"]),
-            seed=int(data["seed"]),
-            budget=Budget.from_dict(data["budget"]),
-            combos=tuple(Combo(*c) for c in data["combos"]),
-            version=data.get("version", ""),
-            class_counts=data.get("class_counts", {}),
-        )
+    version: str
+    class_counts: FoldCounts
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class TrialSpec:
 
     Attributes:
         combo: The (architecture x sampler) pair.
-        stage: ``"tune"`` or ``"final"`` (only final runs are tested).
+        stage: Tuning or final (only final runs are tested).
         rung: The successive-halving rung (the final stage has the rung after the last).
         index: Trial index within the combo and rung (the seed index in the final stage).
         config: The searched keys of this trial (the architecture's defaults fill the rest).
@@ -121,17 +123,17 @@ class TrialSpec:
     """
 
     combo: Combo
-    stage: str
+    stage: Stage
     rung: int
     index: int
-    config: dict[str, Any]
+    config: Mapping[str, Any]
     seed: int
     beats: int
 
     @property
     def key(self) -> str:
         """A unique, file-name-safe name of this run within the bench."""
-        return f"{self.stage}-r{self.rung}-{self.combo.key}-{self.index:03d}"
+        return f"{self.stage.value}-r{self.rung}-{self.combo.key}-{self.index:03d}"
 
 
 @dataclass
@@ -139,16 +141,17 @@ class TrialRecord:
     """What one training run did (``trials/KEY.json``).
 
     ``score`` is the budget's metric on validation (best over the run's validations);
-    ``None`` when the run failed. ``test`` is set for final runs only.
+    ``None`` when the run failed. ``val`` holds the best validation metrics, ``test`` the
+    test metrics of a final run (the only runs tested).
     """
 
     spec: TrialSpec
-    status: str
+    status: RunStatus
     score: float | None = None
     error: str | None = None
-    val: dict[str, Any] = field(default_factory=dict)
-    test: dict[str, Any] | None = None
-    resolved_config: dict[str, Any] = field(default_factory=dict)
+    val: Metrics | None = None
+    test: Metrics | None = None
+    resolved_config: Mapping[str, Any] = field(default_factory=dict)
     steps: int = 0
     evaluations: int = 0
     params: int | None = None
@@ -168,36 +171,27 @@ class TrialRecord:
         """Whether the run produced no score."""
         return self.score is None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        data = asdict(self)
-        data["spec"]["combo"] = self.spec.combo.key
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrialRecord:
-        """The record :meth:`to_dict` wrote."""
-        spec = dict(data["spec"])
-        spec["combo"] = Combo(*spec["combo"].split("--", 1))
-        known = {f.name for f in fields(cls)}
-        return cls(**{**{k: v for k, v in data.items() if k in known}, "spec": TrialSpec(**spec)})
-
     def row(self) -> dict[str, Any]:
         """A flat table row (trials.parquet)."""
         s = self.spec
+        figures = {
+            f"{fold}_{name}": getattr(metrics, name)
+            for fold, metrics in (("val", self.val), ("test", self.test))
+            if metrics is not None
+            for name in ("accuracy", "macro_f1", "macro_recall", "macro_precision", "loss")
+        }
         return {
             "combo": s.combo.key,
             "architecture": s.combo.architecture,
             "sampler": s.combo.sampler,
-            "stage": s.stage,
+            "stage": s.stage.value,
             "rung": s.rung,
             "trial": s.index,
             "seed": s.seed,
             "beats": s.beats,
-            "status": self.status,
+            "status": self.status.value,
             "score": self.score,
-            **{k: v for k, v in self.val.items() if isinstance(v, float)},
-            **{f"test_{k}": v for k, v in (self.test or {}).items() if isinstance(v, float)},
+            **figures,
             "steps": self.steps,
             "params": self.params,
             "device": self.device,
@@ -218,51 +212,96 @@ class ComboResult:
 
     Attributes:
         combo: The pair.
-        outcome: ``"selected"`` (the run's model), ``"finalist"``, ``"stopped"`` (at
-            ``rung``) or ``"failed"``.
-        rung: The deepest stage the combo reached (the final stage is ``rungs``).
-        score: The metric on validation there (mean over seeds for finalists).
+        outcome: Where it ended.
+        rung: The deepest stage the combo reached (the final stage is the rung after the last).
+        score: The budget's metric on validation there (mean over seeds for finalists).
         config: The combo's best searched config (``None`` when every trial failed).
-        trials: Runs of this combo, and how many failed.
-        error: Why every trial failed (failed combos only).
-        val: Finalists: validation metrics over the seeds (``{"mean", "ci95", "values"}``).
-        test: Finalists: test metrics over the seeds (``{"mean", "ci95", "values"}``).
-        recall: Finalists: mean test recall per class.
-        confusion: Finalists: the test confusion matrix summed over seeds.
+        resolved_config: That config over the architecture's defaults.
+        trials: Runs of this combo; ``failed_trials`` of them failed.
+        error: Why the combo failed or stopped without a score.
+        params: Trainable parameters of the best config's model.
+        val: Finalists: the metric on validation over the final seeds.
+        test: Finalists: each final seed's test metrics, in seed order.
     """
 
     combo: Combo
-    outcome: str
+    outcome: Outcome
     rung: int
     score: float | None
-    config: dict[str, Any] | None
-    resolved_config: dict[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] | None
+    resolved_config: Mapping[str, Any] = field(default_factory=dict)
     trials: int = 0
     failed_trials: int = 0
     error: str | None = None
-    val: dict[str, Any] = field(default_factory=dict)
-    test: dict[str, Any] = field(default_factory=dict)
-    recall: dict[str, float] = field(default_factory=dict)
-    confusion: list[list[int]] = field(default_factory=list)
-    classes: list[str] = field(default_factory=list)
     params: int | None = None
+    val: Summary | None = None
+    test: tuple[Metrics, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        data = asdict(self)
-        data["combo"] = self.combo.key
-        return data
+    def test_summary(self, metric: str) -> Summary:
+        """A test figure (a :class:`Metrics` property, e.g. ``"accuracy"``) over the seeds."""
+        return Summary.of(getattr(m, metric) for m in self.test)
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    """The CPUs, GPUs and nodes Ray offered a bench."""
+
+    cpus: float
+    gpus: float
+    nodes: int
+
+
+@dataclass(frozen=True)
+class Timing:
+    """``timing.json``: where the latest invocation's wall time went (never compared)."""
+
+    wall_seconds: float
+    ray_start_seconds: float
+    prepare_seconds: float
+    driver_cores: int
+    cluster: ClusterSummary
+    runs: int
+    runs_reused: int
+
+
+@dataclass(frozen=True)
+class Environment:
+    """``environment.json``: versions and hardware of the machine that started a run."""
+
+    mads_zoo: str
+    python: str
+    torch: str
+    numpy: str
+    ray: str
+    platform: str
+    processor: str
+    cores: int
+    cpu_bf16: bool
+    cuda: str | None
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ComboResult:
-        """The record :meth:`to_dict` wrote."""
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        return cls(**{**values, "combo": Combo(*data["combo"].split("--", 1))})
+    def here(cls) -> Environment:
+        """The environment of the machine running this code."""
+        import numpy
+        import ray
+        import torch
+
+        return cls(
+            mads_zoo=__version__,
+            python=platform.python_version(),
+            torch=str(torch.__version__),
+            numpy=numpy.__version__,
+            ray=ray.__version__,
+            platform=platform.platform(),
+            processor=platform.processor() or platform.machine(),
+            cores=available_cores(),
+            cpu_bf16=cpu_has_bf16(),
+            cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        )
 
 
 def comparable(data: Any) -> Any:
-    """``data`` (a record's JSON form) without its :data:`VOLATILE` fields, recursively."""
+    """``data`` (a record's plain form) without its :data:`VOLATILE` fields, recursively."""
     if isinstance(data, dict):
         return {k: comparable(v) for k, v in data.items() if k not in VOLATILE}
     if isinstance(data, list):
@@ -270,39 +309,24 @@ def comparable(data: Any) -> Any:
     return data
 
 
-def read_record(path: Path, parse: Callable[[Any], T]) -> T:
-    """``parse`` of the JSON record at ``path``; an unreadable one is a one-line error naming it.
+def read_record(path: Path, kind: type[T]) -> T:
+    """The record of type ``kind`` stored at ``path``; an unreadable one is one line naming it.
 
     The file is left as it is (for the user to inspect or restore); nothing is rewritten.
     """
     try:
-        return parse(json.loads(path.read_text()))
-    except (OSError, ValueError, LookupError, TypeError, AttributeError) as error:
-        why = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        return codec.loads(kind, path.read_text())
+    except (OSError, ValueError) as error:  # codec errors are ValueErrors
+        why = str(error) if isinstance(error, codec.CodecError) else one_line(error)
         raise DataError(
-            f"{path} is corrupt or not a record of this version of mads-zoo "
-            f"({type(error).__name__}: {' '.join(why.split())}); it was left as it is: "
-            "restore it, or start a new run"
+            f"{path} is corrupt or not a record of this version of mads-zoo ({why}); it was "
+            "left as it is: restore it, or start a new run"
         ) from None
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically."""
-    with atomic_file(path, suffix=path.suffix) as temp:
-        temp.write_text(text)
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` atomically."""
-    write_text(path, json.dumps(data, indent=2, default=_plain))
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
+def write_record(path: Path, record: Any) -> None:
+    """Write ``record`` as JSON to ``path`` atomically."""
+    write_text(path, codec.dumps(record) + "\n")
 
 
 def toml_value(value: Any) -> str:
@@ -314,7 +338,7 @@ def toml_value(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def config_toml(combo: Combo, config: dict[str, Any], metrics: dict[str, Any]) -> str:
+def config_toml(combo: Combo, config: Mapping[str, Any], metrics: Mapping[str, float]) -> str:
     """A config file usable as ``mads-zoo train ARCH --config FILE``."""
     lines = [
         f"# best config of {combo.key}; use: mads-zoo train {combo.architecture} --config FILE",
@@ -328,33 +352,10 @@ def config_toml(combo: Combo, config: dict[str, Any], metrics: dict[str, Any]) -
         *(
             f"{key} = {toml_value(value)}"
             for key, value in sorted(metrics.items())
-            if value is not None and not (isinstance(value, float) and math.isnan(value))
+            if not math.isnan(value)
         ),
     ]
     return "\n".join(lines) + "\n"
-
-
-def environment() -> dict[str, Any]:
-    """Versions and hardware of this machine."""
-    import numpy
-    import ray
-    import torch
-
-    from mads_zoo.__about__ import __version__
-    from mads_zoo.train.runtime import available_cores, cpu_has_bf16
-
-    return {
-        "mads-zoo": __version__,
-        "python": platform.python_version(),
-        "torch": str(torch.__version__),
-        "numpy": numpy.__version__,
-        "ray": ray.__version__,
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cores": available_cores(),
-        "cpu_bf16": cpu_has_bf16(),
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-    }
 
 
 class RunStore:
@@ -368,16 +369,16 @@ class RunStore:
     def save_run(self, run: RunRecord, with_environment: bool = True) -> None:
         """Store the run's record and (at the start) this machine's environment."""
         self.root.mkdir(parents=True, exist_ok=True)
-        write_json(self.root / "run.json", run.to_dict())
+        write_record(self.root / "run.json", run)
         if with_environment:
-            write_json(self.root / "environment.json", environment())
+            write_record(self.root / "environment.json", Environment.here())
 
     def load_run(self) -> RunRecord:
         """The stored record of an existing run (for ``--resume`` and ``report``)."""
         path = self.root / "run.json"
         if not path.is_file():
             raise MadsZooError(f"{self.root} is not a bench run folder (no run.json)")
-        return read_record(path, RunRecord.from_dict)
+        return read_record(path, RunRecord)
 
     # -- trials ----------------------------------------------------------------------------
 
@@ -386,7 +387,7 @@ class RunStore:
 
     def save_trial(self, record: TrialRecord) -> None:
         """Store one finished run."""
-        write_json(self._trial_path(record.spec), record.to_dict())
+        write_record(self._trial_path(record.spec), record)
 
     def load_trial(self, spec: TrialSpec) -> TrialRecord | None:
         """The stored run of ``spec``, or ``None`` if it has not finished.
@@ -396,16 +397,15 @@ class RunStore:
         path = self._trial_path(spec)
         if not path.is_file():
             return None
-        record = read_record(path, TrialRecord.from_dict)
+        record = read_record(path, TrialRecord)
         return record if record.spec == spec else None
 
     def all_trials(self) -> list[TrialRecord]:
         """Every stored run, in a stable order (not the hidden temporary file of a killed write)."""
         records = [
-            read_record(p, TrialRecord.from_dict)
-            for p in sorted((self.root / "trials").glob("[!.]*.json"))
+            read_record(p, TrialRecord) for p in sorted((self.root / "trials").glob("[!.]*.json"))
         ]
-        order = {"tune": 0, "final": 1}
+        order = {Stage.TUNE: 0, Stage.FINAL: 1}
         records.sort(
             key=lambda r: (order[r.spec.stage], r.spec.rung, r.spec.combo.key, r.spec.index)
         )
@@ -422,13 +422,13 @@ class RunStore:
         """Store a combo's result and (when it has one) its best config as TOML."""
         folder = self._combo_dir(result.combo)
         if result.config is not None:
-            metrics: dict[str, Any] = {metric: result.score}
-            metrics.update({f"test_{k}": v["mean"] for k, v in result.test.items()})
-            write_text(
-                folder / "best_config.toml",
-                config_toml(result.combo, result.resolved_config, metrics),
-            )
-        write_json(folder / "final.json", result.to_dict())
+            metrics = {f"val_{metric}": result.score if result.score is not None else math.nan}
+            for name in ("accuracy", "macro_f1", "macro_recall", "macro_precision"):
+                if result.test:
+                    metrics[f"test_{name}"] = result.test_summary(name).mean
+            toml = config_toml(result.combo, result.resolved_config, metrics)
+            write_text(folder / "best_config.toml", toml)
+        write_record(folder / "final.json", result)
 
     def load_results(self, combos: tuple[Combo, ...]) -> list[ComboResult]:
         """The stored results of ``combos`` (those written), in order."""
@@ -436,17 +436,21 @@ class RunStore:
         for combo in combos:
             path = self.root / "combos" / combo.key / "final.json"
             if path.is_file():
-                results.append(read_record(path, ComboResult.from_dict))
+                results.append(read_record(path, ComboResult))
         return results
 
-    def save_timing(self, timing: dict[str, Any]) -> None:
+    def save_timing(self, timing: Timing) -> None:
         """Store the wall-clock timing of the latest (possibly resumed) invocation."""
-        write_json(self.root / "timing.json", timing)
+        write_record(self.root / "timing.json", timing)
+
+    def load_timing(self) -> Timing:
+        """The timing of the latest invocation."""
+        return read_record(self.root / "timing.json", Timing)
 
     def comparable_results(self) -> dict[str, Any]:
         """Every trial and combo result without volatile fields: equal for equal commands."""
         run = self.load_run()
         return {
-            "trials": [comparable(t.to_dict()) for t in self.all_trials()],
-            "results": [comparable(r.to_dict()) for r in self.load_results(run.combos)],
+            "trials": [comparable(codec.encode(t)) for t in self.all_trials()],
+            "results": [comparable(codec.encode(r)) for r in self.load_results(run.combos)],
         }

@@ -1,88 +1,60 @@
-"""What runs inside one Ray task: one training run of the bench, through the engine's fit path.
+"""What runs inside one Ray task: one training run of the bench, through the run core.
 
-A trial (or a finalist's seed run) is a pure function of its :class:`TrialSpec`, the budget
-and the folds: it builds the architecture with the spec's config over its defaults, trains it
-with :func:`mads_zoo.train.run.fit_architecture` (the same path as ``mads-zoo train``) for the
-spec's beats, and reports the budget's metric on validation. Final runs are then evaluated
-once on the test fold. The folds come from Ray's object store, put there once per sampler and
-layout, and are mapped zero-copy by every trial.
+A trial (or a finalist's seed run) is a pure function of its :class:`TrialSpec`, the run's
+record and the folds: :func:`trial_request` says what to train (the spec's config over the
+architecture's defaults, its beats and seed, the budget's metric and precision),
+:func:`mads_zoo.train.run.fit` trains it (the same path as ``mads-zoo train``), and the record
+keeps the budget's metric on validation. Final runs are then evaluated once on the test fold.
+The folds come from Ray's object store, put there once per sampler and layout and mapped
+zero-copy by every trial; a tuning trial's folds do not hold the test fold at all.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 import time
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from mads_zoo.bench.budget import Budget
-from mads_zoo.bench.failures import one_line, traceback_text
-from mads_zoo.bench.results import TrialRecord, TrialSpec
+from mads_zoo.bench.results import RunRecord, Stage, TrialRecord, TrialSpec
+from mads_zoo.config import RunRequest, resolve_run
+from mads_zoo.data.folds import Folds
+from mads_zoo.data.splits import left_out_classes
+from mads_zoo.errors import MadsZooError, one_line, traceback_text
+from mads_zoo.train.engine import evaluate
+from mads_zoo.train.result import RunStatus
+from mads_zoo.train.run import fit
+from mads_zoo.train.runtime import configure_threads, inference_precision
 
 
-@dataclass(frozen=True, eq=False)
-class TrialData:
-    """The folds a trial may see: the resampled training fold and the validation fold.
-
-    Final runs also get ``test``; tuning trials never do.
-    """
-
-    train: Any
-    val: Any
-    classes: tuple[str, ...]
-    train_size_before: int
-    test: Any = None
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        """Shape of one input, without the batch."""
-        return tuple(self.train.x.shape[1:])
-
-    @classmethod
-    def from_folds(cls, folds: Any, with_test: bool = False) -> TrialData:
-        """Take the training and validation folds of ``folds`` (and the test fold if asked)."""
-        return cls(
-            folds.train,
-            folds.val,
-            tuple(folds.classes),
-            folds.train_size_before,
-            folds.final_test() if with_test else None,
-        )
-
-
-def derive_seed(*parts: Any) -> int:
-    """A stable 31-bit seed from ``parts`` (the same on every machine and Python run)."""
-    text = "/".join(str(p) for p in parts).encode()
-    return int.from_bytes(hashlib.sha256(text).digest()[:4], "big") & 0x7FFFFFFF
-
-
-def trial_settings(
-    engine_keys: dict[str, Any], spec: TrialSpec, budget: Budget, device: str
-) -> Any:
-    """The trainer settings of ``spec`` under ``budget``: its beats, seed, metric and precision."""
-    from mads_zoo.train.settings import TrainSettings
-
-    settings = TrainSettings.from_config(
-        engine_keys,
-        beats=spec.beats,
+def trial_request(spec: TrialSpec, run: RunRecord, device: str) -> RunRequest:
+    """What ``spec`` trains under ``run``'s budget: its config, beats, seed, metric, precision."""
+    budget = run.budget
+    return RunRequest(
+        architecture=spec.combo.architecture,
+        sample=spec.config,
+        dataset=run.data.dataset,
+        split=run.data.split,
+        sampler=spec.combo.sampler,
         seed=spec.seed,
+        data_seed=run.seed,
+        val_fraction=budget.val_fraction,
+        beats=spec.beats,
+        eval_beats=budget.eval_beats or None,
         early_stopping=budget.early_stopping,
-        monitor=budget.metric.removeprefix("val_"),
+        monitor=budget.metric,
         precision=budget.precision,
         device=device,
     )
-    if budget.eval_beats:
-        settings.epoch_steps = max(1, math.ceil(budget.eval_beats / settings.batch_size))
-    return settings
 
 
 def _placement() -> tuple[str, str, list[str]]:
     """``(node id, node ip, accelerator ids)`` of the Ray worker running this code."""
     try:
-        import ray
+        import ray  # only inside a Ray task: tests call run_trial without Ray
 
         if not ray.is_initialized():
             return "", "", []
@@ -95,8 +67,6 @@ def _placement() -> tuple[str, str, list[str]]:
 
 def _device(gpu_ids: list[str]) -> tuple[str, str]:
     """The torch device for the GPUs Ray gave this worker, and a note when it cannot use them."""
-    import torch
-
     if not gpu_ids:
         return "cpu", ""
     if torch.cuda.is_available():
@@ -107,15 +77,12 @@ def _device(gpu_ids: list[str]) -> tuple[str, str]:
     )
 
 
-def forward_mflops(model: Any, input_shape: tuple[int, ...]) -> float:
+def forward_mflops(model: nn.Module, input_shape: tuple[int, ...]) -> float:
     """Forward MFLOPs per beat of ``model`` as ``torch.utils.flop_counter`` counts them.
 
     Counted in eval mode on two beats (batch norm needs more than one), without gradients;
     the model's weights, buffers and mode are left as they were.
     """
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
     training = model.training
     model.eval()
     try:
@@ -123,84 +90,66 @@ def forward_mflops(model: Any, input_shape: tuple[int, ...]) -> float:
             model(torch.zeros(2, *input_shape))
     finally:
         model.train(training)
-    return counter.get_total_flops() / 2 / 1e6
+    return float(counter.get_total_flops()) / 2 / 1e6
 
 
-class OverBudget(Exception):
+class OverBudget(MadsZooError):
     """A config whose model exceeds the budget's compute cap; the trial is refused."""
 
 
-def run_trial(spec: TrialSpec, data: TrialData, budget: Budget) -> TrialRecord:
-    """Train ``spec`` on ``data`` under ``budget``; a failure becomes a failed record.
+def compute_cap(budget: Budget, input_shape: tuple[int, ...]) -> Any:
+    """The check a built model must pass before it trains: the budget's ``max_mflops``."""
+
+    def admit(model: nn.Module) -> None:
+        if budget.max_mflops:
+            mflops = forward_mflops(model, input_shape)
+            if mflops > budget.max_mflops:
+                raise OverBudget(
+                    f"{mflops:,.0f} MFLOPs per beat, over the budget's max_mflops "
+                    f"{budget.max_mflops}: not trained"
+                )
+
+    return admit
+
+
+def run_trial(spec: TrialSpec, folds: Folds, run: RunRecord) -> TrialRecord:
+    """Train ``spec`` on ``folds`` under ``run``'s budget; a failure becomes a failed record.
 
     Nothing raises out of here (a Ray task would print it): a failed record holds the error's
     one line in ``error`` and its traceback at the end of ``note``.
     """
-    from mads_zoo.config import resolve_config, split_engine_keys
-    from mads_zoo.models import count_parameters
-    from mads_zoo.registry import get_registry
-    from mads_zoo.train.engine import evaluate
-    from mads_zoo.train.run import fit_architecture
-    from mads_zoo.train.runtime import configure_threads, inference_precision
-
     node_id, node_ip, gpu_ids = _placement()
     device, note = _device(gpu_ids)
     record = TrialRecord(
-        spec, status="failed", device=device, note=note,
+        spec, status=RunStatus.FAILED, device=device, note=note,
         node_id=node_id, node_ip=node_ip, gpu_ids=gpu_ids,
     )  # fmt: skip
     started = time.perf_counter()
     try:
+        budget = run.budget
         record.threads = configure_threads(budget.trial_threads)
-        arch = get_registry().architecture(spec.combo.architecture)
-        config = resolve_config(arch, sample=spec.config)
-        record.resolved_config = config
-        settings = trial_settings(split_engine_keys(config)[1], spec, budget, device)
-
-        def admit(model: Any) -> None:
-            if budget.max_mflops:
-                mflops = forward_mflops(model, data.input_shape)
-                if mflops > budget.max_mflops:
-                    raise OverBudget(
-                        f"{mflops:,.0f} MFLOPs per beat, over the budget's max_mflops "
-                        f"{budget.max_mflops}: not trained"
-                    )
-
-        model, fit = fit_architecture(arch, config, data, settings, admit=admit)
-        record.steps, record.evaluations = fit.steps, len(fit.history)
-        record.params, record.precision = count_parameters(model), fit.precision
-        record.curve = [r.get(budget.metric) for r in fit.history]
-        record.beats_per_second = fit.beats_per_second
-        record.val = {k: v for k, v in fit.best_metrics.items() if k != "confusion"}
-        record.score = float(fit.best_metrics[budget.metric.removeprefix("val_")])
-        record.status = fit.status
-        if spec.stage == "final" and data.test is not None:
-            import torch
-
-            precision = inference_precision(fit.precision, torch.device(device))
+        run_spec = resolve_run(trial_request(spec, run, device))
+        record.resolved_config = dict(run_spec.config)
+        model, result = fit(run_spec, folds, admit=compute_cap(budget, folds.input_shape))
+        record.steps, record.evaluations = result.steps, len(result.history)
+        record.params, record.precision = result.parameters, result.precision
+        record.curve = result.curve(budget.metric)
+        record.beats_per_second = result.beats_per_second
+        record.val = result.best
+        record.score = result.best.value(budget.metric)
+        record.status = result.status
+        if spec.stage is Stage.FINAL:
+            precision = inference_precision(result.precision, torch.device(device))
+            left_out = left_out_classes(run.data.split, folds.classes)
             record.test = evaluate(
-                model, data.test.x, data.test.y, data.classes, precision=precision
+                model, folds.final_test(), folds.classes, precision=precision, left_out=left_out
             )
     except OverBudget as error:
-        record.status, record.error = "over budget", str(error)
+        record.status, record.error = RunStatus.OVER_BUDGET, str(error)
     except Exception as error:  # one failed run never ends the bench
-        record.status, record.score = "failed", None
+        record.status, record.score = RunStatus.FAILED, None
         record.error = one_line(error)
         record.note = (record.note + "\n" + traceback_text(error))[-4000:].strip()
     finally:
         record.seconds = time.perf_counter() - started
     return record
-
-
-def summary(values: list[float]) -> dict[str, Any]:
-    """Mean and 95% confidence half-width (Student t over the values) of ``values``."""
-    from scipy import stats
-
-    array = np.asarray(values, dtype=float)
-    n = len(array)
-    mean = float(array.mean()) if n else math.nan
-    if n > 1:
-        half = float(stats.t.ppf(0.975, n - 1) * array.std(ddof=1) / math.sqrt(n))
-    else:
-        half = math.nan
-    return {"mean": mean, "ci95": half, "values": [float(v) for v in array]}

@@ -27,7 +27,8 @@ class _PoolNd(nn.Module):
         self.pool = self.max_type(kernel_size=2, stride=2) if kind == "max" else self.gap_type(1)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.pool(x)
+        pooled: Tensor = self.pool(x)
+        return pooled
 
     def output_size(self, size: Sequence[int]) -> tuple[int, ...]:
         """The spatial size (length, or height and width) after pooling one of ``size``."""

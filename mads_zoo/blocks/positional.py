@@ -29,4 +29,6 @@ class PositionalEncoding(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Add the codes of positions ``0 .. tokens - 1`` to ``x``."""
-        return self.dropout(x + self.codes[: x.shape[1]])
+        codes = self.get_buffer("codes")
+        out: Tensor = self.dropout(x + codes[: x.shape[1]])
+        return out

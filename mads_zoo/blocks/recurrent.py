@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 
 def trailing_zero_lengths(x: Tensor) -> Tensor:
@@ -60,7 +60,9 @@ class GRUEncoder(nn.Module):
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         """Last (valid) state of the top layer, ``(batch, hidden_size)``."""
+        packed: Tensor | PackedSequence = x
         if lengths is not None:
-            x = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        _, state = self.gru(x)
-        return self.norm(state[-1])
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        _, state = self.gru(packed)
+        last: Tensor = self.norm(state[-1])
+        return last

@@ -32,7 +32,8 @@ class _ResNetBlockNd(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.skip(x) + self.body(x)
+        out: Tensor = self.skip(x) + self.body(x)
+        return out
 
 
 class ResNetBlock1d(_ResNetBlockNd):

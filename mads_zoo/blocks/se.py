@@ -6,7 +6,7 @@ The defaults follow the seed: a bottleneck of ``channels // reduction`` (at leas
 
 from __future__ import annotations
 
-from timm.layers import SEModule
+from timm.layers.squeeze_excite import SEModule
 from torch import Tensor
 
 
@@ -27,4 +27,5 @@ class SqueezeExcite1d(SqueezeExcite2d):
 
     def forward(self, x: Tensor) -> Tensor:
         """Reweight the channels of ``(batch, channels, length)``."""
-        return super().forward(x.unsqueeze(-1)).squeeze(-1)
+        gated: Tensor = super().forward(x.unsqueeze(-1))  # type: ignore[no-untyped-call]  # timm
+        return gated.squeeze(-1)

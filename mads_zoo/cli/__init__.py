@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import sys
 
+from rich.text import Text
+
 from mads_zoo.cli.app import app
+from mads_zoo.cli.console import err_console
 from mads_zoo.errors import MadsZooError
 
 __all__ = ["app", "main"]
@@ -19,10 +22,6 @@ def main() -> None:
     try:
         app()
     except MadsZooError as error:
-        from rich.text import Text
-
-        from mads_zoo.cli.console import err_console
-
         message = Text.assemble(("error:", "bold red"), " ", str(error))
         err_console.print(message, highlight=False, soft_wrap=True)
         sys.exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,15 +19,20 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from mads_zoo.bench import harness
+from mads_zoo.bench.budget import Budget, get_budget
+from mads_zoo.bench.compare import ComparisonRow, compare_rows
 from mads_zoo.bench.failures import ERRORS_LOG
-from mads_zoo.bench.harness import Progress as HarnessProgress
+from mads_zoo.bench.harness import BenchEvents, BenchRequest
+from mads_zoo.bench.leaderboard import LeaderboardRow, cell_text, leaderboard_columns, table_cells
+from mads_zoo.bench.results import Combo, RunStore, TrialRecord
 from mads_zoo.cli.console import WIDE_TABLE, console
 from mads_zoo.cli.data import NoVerifyOption, apply_no_verify
 from mads_zoo.config import parse_overrides
 from mads_zoo.errors import ConfigError
 
 
-class RichProgress(HarnessProgress):
+class RichProgress(BenchEvents):
     """The current stage's runs done/total with ETA, the best score so far, one line per failure."""
 
     def __init__(self, progress: Progress) -> None:
@@ -39,10 +45,10 @@ class RichProgress(HarnessProgress):
         """Reset the bar for a new stage."""
         self.progress.reset(self.runs, total=runs, description=name)
 
-    def trial_finished(self, record: Any, reused: bool) -> None:
+    def trial_finished(self, record: TrialRecord, reused: bool) -> None:
         """Advance the bar; track the best score; print failures."""
         self.progress.advance(self.runs)
-        if record.failed:
+        if record.score is None:
             self._failed(record.spec.key, record.error or "no score")
             return
         if not record.score <= self.best:
@@ -55,7 +61,7 @@ class RichProgress(HarnessProgress):
         """Show a status line."""
         self.progress.update(self.runs, info=text)
 
-    def combo_failed(self, combo: Any, error: str) -> None:
+    def combo_failed(self, combo: Combo, error: str) -> None:
         """Print the failure of a combo that cannot run at all."""
         self._failed(combo.key, error)
 
@@ -64,54 +70,48 @@ class RichProgress(HarnessProgress):
         self.progress.console.print(f"{what} failed: {error}", highlight=False, markup=False)
 
 
-#: Two-line headers of the narrow leaderboard.
-COMPACT_HEADERS = {"rank": "#", "test accuracy": "test\nacc.", "test macro F1": "test\nmacro F1"}
-
-
 def _fitted_table(title: str, compact: bool, **options: Any) -> Table:
     """A left-titled table; light borders and no edge padding when ``compact``."""
     box_style = box.SIMPLE_HEAD if compact else box.HEAVY_HEAD
     return Table(title=title, title_justify="left", box=box_style, pad_edge=not compact, **options)
 
 
-def leaderboard_table(rows: list[dict[str, Any]], title: str, metric: str, width: int) -> Table:
+def leaderboard_table(
+    rows: Sequence[LeaderboardRow], title: str, metric: str, classes: Sequence[str], width: int
+) -> Table:
     """The bench's terminal leaderboard, fitted to ``width`` columns.
 
     Narrow terminals get means without their CIs, short "reached" labels, no error column
     and light borders; ``leaderboard.md``/``.html`` always have everything.
     """
     compact = width < WIDE_TABLE
-    wanted = ("rank", "architecture", "sampler", "reached", metric, "test accuracy",
-              "test macro F1") + (() if compact else ("error",))  # fmt: skip
-    keys = [k for k in wanted if any(k in r for r in rows)]
+    columns = [
+        c for c in leaderboard_columns(metric, classes)
+        if c.terminal and not (compact and c.wide_only)
+    ]  # fmt: skip
+    shown, cells = table_cells(rows, columns, compact)
     caption = "means over the final seeds; 95% CIs in leaderboard.md" if compact else None
     table = _fitted_table(title, compact, caption=caption, caption_justify="left")
-    for key in keys:
-        header = key
-        if compact:
-            header = COMPACT_HEADERS.get(key, key.replace("val_", "val\n").replace("_", " "))
-        left = key in ("architecture", "sampler")
-        table.add_column(header, justify="left" if left else "right", no_wrap=True)
-    for row in rows:
-        cells = [str(row.get(k, "")) for k in keys]
-        if compact:
-            cells = [c.split(" ± ")[0] for c in cells]
-            reached = keys.index("reached")
-            cells[reached] = cells[reached].split(" (")[0]  # "final (3 seeds)" -> "final"
-        table.add_row(*cells)
+    for column in shown:
+        table.add_column(column.header(compact), justify="left" if column.left else "right",
+                         no_wrap=True)  # fmt: skip
+    for row in cells:
+        table.add_row(*row)
     return table
 
 
-def _show_report(store: Any) -> None:
-    from mads_zoo.bench.report import render_report
+def _show_report(store: RunStore) -> None:
+    from mads_zoo.bench.report import render_report  # pandas and matplotlib: only here
 
-    rows, plots = render_report(store)
-    run = store.load_run()
+    report = render_report(store)
+    run = report.run
     title = f"leaderboard: {run.data.dataset}/{run.data.split}, budget {run.budget.name}"
-    console.print(leaderboard_table(rows, title, run.budget.metric, console.width))
+    classes = list(run.class_counts.test)
+    table = leaderboard_table(report.rows, title, run.budget.metric.value, classes, console.width)
+    console.print(table)
     console.print(
         f"results in {store.root}: leaderboard.md, leaderboard.html, trials.parquet, "
-        f"{len(plots)} plots",
+        f"{len(report.figures)} plots",
         highlight=False,
     )
 
@@ -139,56 +139,105 @@ def _resume_checks(ctx: typer.Context) -> set[str]:
 
 def _cleanup() -> None:
     """``mads-zoo bench --cleanup``: reap what killed benches left, say what was done."""
-    from mads_zoo.bench.cluster import reap_orphans
+    from mads_zoo.bench.cluster import reap_orphans  # Ray: only for a bench
 
     lines = reap_orphans() or ["nothing to clean up: no killed bench left Ray behind"]
     for line in lines:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
+def _announce(store: RunStore) -> None:
+    run = store.load_run()
+    b: Budget = run.budget
+    console.print(
+        f"bench: {len(run.combos)} combos on {run.data.dataset}/{run.data.split}, budget "
+        f"{b.name} ({b.trials} trials of {b.rung_beats:,} beats per combo, then successive "
+        f"halving; {b.finalists or 'all'} finalist(s) x {b.final_seeds} seeds of "
+        f"{b.final_beats:,} beats), run folder {store.root}",
+        highlight=False,
+    )
+
+
+def _run(store: RunStore, address: str | None) -> None:
+    """Run the bench in ``store`` with a live display; a Ctrl-C says how to resume."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        transient=False,
+    )
+    started = time.perf_counter()
+    display = RichProgress(progress)
+    try:
+        with progress:
+            harness.run_bench(store, display, address=address)
+    except KeyboardInterrupt:
+        console.print(f"interrupted; continue with: mads-zoo bench --resume {store.root}")
+        raise typer.Exit(130) from None
+    console.print(f"bench finished in {time.perf_counter() - started:.0f} s", highlight=False)
+    if display.failures:
+        console.print(
+            f"{display.failures} failure(s), their tracebacks in {store.root / ERRORS_LOG}",
+            highlight=False,
+        )
+
+
+AllOption = Annotated[bool, typer.Option("--all", help="Every architecture x every sampler.")]
+ArchOption = Annotated[
+    list[str] | None,
+    typer.Option("--arch", help="Architecture name or fnmatch pattern; repeatable."),
+]
+SamplerOption = Annotated[
+    list[str] | None, typer.Option("--sampler", help="Sampler name or pattern; repeatable.")
+]
+DatasetOption = Annotated[str, typer.Option(help="A registered dataset.")]
+SplitOption = Annotated[str, typer.Option(help="intra (by beat) or inter (by patient).")]
+BudgetOption = Annotated[str, typer.Option(help="Budget preset: smoke, quick or full.")]
+BudgetSetOption = Annotated[
+    list[str] | None, typer.Option("--budget-set", help="key=value over the budget; repeatable.")
+]
+SeedOption = Annotated[int, typer.Option(help="Seeds splits, samplers, trials and retraining.")]
+DataDirOption = Annotated[Path | None, typer.Option(help="Where the dataset's files are.")]
+OutOption = Annotated[Path | None, typer.Option(help="Run folder (default: runs/bench/...).")]
+ResumeOption = Annotated[Path | None, typer.Option(help="Continue an interrupted run folder.")]
+AddressOption = Annotated[
+    str | None, typer.Option(help="Join an existing Ray cluster (e.g. 'auto' or host:port).")
+]
+CleanupOption = Annotated[
+    bool,
+    typer.Option(
+        help="Stop the Ray processes and remove the /tmp/mzr-* folders that killed benches "
+        "left behind (every bench also does this when it starts), then exit."
+    ),
+]
+
+
 def bench_command(
     ctx: typer.Context,
-    run_all: Annotated[
-        bool, typer.Option("--all", help="Every architecture x every sampler.")
-    ] = False,
-    arch: Annotated[
-        list[str] | None,
-        typer.Option("--arch", help="Architecture name or fnmatch pattern; repeatable."),
-    ] = None,
-    sampler: Annotated[
-        list[str] | None, typer.Option("--sampler", help="Sampler name or pattern; repeatable.")
-    ] = None,
-    dataset: Annotated[str, typer.Option(help="A registered dataset.")] = "mitbih",
-    split: Annotated[str, typer.Option(help="intra (by beat) or inter (by patient).")] = "intra",
-    budget: Annotated[str, typer.Option(help="Budget preset: smoke, quick or full.")] = "quick",
-    budget_set: Annotated[
-        list[str] | None,
-        typer.Option("--budget-set", help="key=value over the budget; repeatable."),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seeds splits, samplers, trials and retraining.")] = 0,
-    data_dir: Annotated[Path | None, typer.Option(help="Where the dataset's files are.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/bench/...).")] = None,
-    resume: Annotated[Path | None, typer.Option(help="Continue an interrupted run folder.")] = None,
-    address: Annotated[
-        str | None, typer.Option(help="Join an existing Ray cluster (e.g. 'auto' or host:port).")
-    ] = None,
+    run_all: AllOption = False,
+    arch: ArchOption = None,
+    sampler: SamplerOption = None,
+    dataset: DatasetOption = "mitbih",
+    split: SplitOption = "intra",
+    budget: BudgetOption = "quick",
+    budget_set: BudgetSetOption = None,
+    seed: SeedOption = 0,
+    data_dir: DataDirOption = None,
+    out: OutOption = None,
+    resume: ResumeOption = None,
+    address: AddressOption = None,
     no_verify: NoVerifyOption = False,
-    cleanup: Annotated[
-        bool,
-        typer.Option(
-            help="Stop the Ray processes and remove the /tmp/mzr-* folders that killed benches "
-            "left behind (every bench also does this when it starts), then exit."
-        ),
-    ] = False,
+    cleanup: CleanupOption = False,
 ) -> None:
     """Tune and test every (architecture x sampler) combo under one shared budget.
 
     Examples: [cyan]mads-zoo bench --all[/], [cyan]mads-zoo bench --arch '2d*' --sampler smote
     --budget smoke[/], [cyan]mads-zoo bench --resume runs/bench/mitbih-intra-quick-...[/]
     """
-    from mads_zoo.bench.budget import get_budget
-    from mads_zoo.bench.harness import BenchRequest, resume_bench, run_bench, start_bench
-
     apply_no_verify(ctx, no_verify)
     if cleanup:
         _cleanup()
@@ -205,47 +254,16 @@ def bench_command(
     if resume is not None:
         if out is not None and out.absolute() != resume.absolute():
             raise ConfigError(f"--resume continues {resume} in place; drop --out {out}")
-        store = resume_bench(resume, data_dir, request, _resume_checks(ctx))
+        store = harness.resume_bench(resume, data_dir, request, _resume_checks(ctx))
     else:
         if not (run_all or arch or sampler):
             raise ConfigError("say which combos: --all, or --arch/--sampler patterns")
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        store = start_bench(
+        store = harness.start_bench(
             request, out or Path("runs") / "bench" / f"{dataset}-{split}-{budget}-{stamp}"
         )
-    run = store.load_run()
-    b = run.budget
-    console.print(
-        f"bench: {len(run.combos)} combos on {run.data.dataset}/{run.data.split}, budget "
-        f"{b.name} ({b.trials} trials of {b.rung_beats:,} beats per combo, then successive "
-        f"halving; {b.finalists or 'all'} finalist(s) x {b.final_seeds} seeds of "
-        f"{b.final_beats:,} beats), run folder {store.root}",
-        highlight=False,
-    )
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[info]}"),
-        console=console,
-        transient=False,
-    )
-    started = time.perf_counter()
-    display = RichProgress(progress)
-    try:
-        with progress:
-            run_bench(store, display, address=address)
-    except KeyboardInterrupt:
-        console.print(f"interrupted; continue with: mads-zoo bench --resume {store.root}")
-        raise typer.Exit(130) from None
-    console.print(f"bench finished in {time.perf_counter() - started:.0f} s", highlight=False)
-    if display.failures:
-        console.print(
-            f"{display.failures} failure(s), their tracebacks in {store.root / ERRORS_LOG}",
-            highlight=False,
-        )
+    _announce(store)
+    _run(store, address)
     _show_report(store)
 
 
@@ -259,38 +277,38 @@ def report_command(
     With two folders (RUN_A RUN_B): every combo's rung, selection score and test figures in
     both, their difference, and whether it exceeds the 95% CIs over seeds.
     """
-    from mads_zoo.bench.results import RunStore
-
     if len(run_dirs) > 2:
         raise ConfigError(f"report takes one run folder or two to compare, got {len(run_dirs)}")
     stores = [RunStore(d) for d in run_dirs]
     if len(stores) == 1:
         _show_report(stores[0])
         return
-    console.print(comparison_table(*stores, console.width))
+    console.print(comparison_table(stores[0], stores[1], console.width))
 
 
-def comparison_table(a: Any, b: Any, width: int) -> Table:
+def _comparison_cells(row: ComparisonRow, compact: bool) -> list[str]:
+    figure = row.figure.replace("test ", "") if compact else row.figure
+    a, b = (cell_text(value, compact) if value is not None else "-" for value in (row.a, row.b))
+    delta = "" if row.delta is None else ("0" if row.delta == 0 else f"{row.delta:+.4f}")
+    return [row.combo, figure, a, b, delta, row.verdict.value if row.verdict else ""]
+
+
+def comparison_table(a: RunStore, b: RunStore, width: int) -> Table:
     """``mads-zoo report RUN_A RUN_B``: both runs' figures, the differences, the verdicts."""
-    from mads_zoo.bench.report import compare_rows
-
     run_a, run_b = a.load_run(), b.load_run()
     metric = run_a.budget.metric
     if run_b.budget.metric != metric:
         raise ConfigError(
-            f"the runs select on different metrics ({metric} vs {run_b.budget.metric})"
+            f"the runs select on different metrics ({metric.value} vs {run_b.budget.metric.value})"
         )
-    rows = compare_rows(a.load_results(run_a.combos), b.load_results(run_b.combos), metric)
+    rows = compare_rows(a.load_results(run_a.combos), b.load_results(run_b.combos), metric.value)
     compact = width < WIDE_TABLE
     table = _fitted_table(f"A: {a.root}\nB: {b.root}", compact)
     for key in ("combo", "figure", "A", "B", "B-A", "verdict"):
         table.add_column(key, no_wrap=key != "combo", justify="right" if key == "B-A" else "left")
     previous = None
     for row in rows:
-        cells = [row[k] for k in ("combo", "figure", "A", "B", "B-A", "verdict")]
-        if compact:
-            cells[2:4] = [c.split(" ± ")[0] for c in cells[2:4]]
-            cells[1] = cells[1].replace("test ", "")
+        cells = _comparison_cells(row, compact)
         if cells[0] == previous:
             cells[0] = ""
         else:

@@ -9,10 +9,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from mads_zoo.cli.console import console, err_console
+from mads_zoo.data.folds import load_beats, prepare_folds
+from mads_zoo.data.progress import reporting
+from mads_zoo.data.verify import verifying
+from mads_zoo.train.spec import DataSpec
 
 data_app = typer.Typer(help="Prepare datasets and inspect their folds.", no_args_is_help=True)
 
@@ -40,15 +51,11 @@ NoVerifyOption = Annotated[
 
 def apply_no_verify(ctx: typer.Context, no_verify: bool) -> None:
     """For the rest of the command ``ctx``, check the data (default) or not (``--no-verify``)."""
-    from mads_zoo.data.verify import verifying
-
     ctx.with_resource(verifying(not no_verify))
 
 
 @contextlib.contextmanager
 def _progress_bar() -> Iterator[None]:
-    from mads_zoo.data.progress import reporting
-
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -56,7 +63,7 @@ def _progress_bar() -> Iterator[None]:
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err_console, transient=True) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def update(task: str, done: int, total: int) -> None:
             if task not in tasks:
@@ -75,8 +82,6 @@ def prepare_command(
     no_verify: NoVerifyOption = False,
 ) -> None:
     """Build a dataset's beats and cache them (reads the records once; later loads are fast)."""
-    from mads_zoo.data.folds import load_beats
-
     apply_no_verify(ctx, no_verify)
     started = time.perf_counter()
     with _progress_bar():
@@ -118,24 +123,25 @@ def info_command(
     no_verify: NoVerifyOption = False,
 ) -> None:
     """Beats per class in each fold: train, validation, test, and train after the sampler."""
-    from mads_zoo.data.folds import prepare_folds
-
     apply_no_verify(ctx, no_verify)
+    spec = DataSpec(dataset, split, sampler, seed, val_fraction)
     with _progress_bar():
-        folds = prepare_folds(
-            dataset, split, sampler, seed=seed, data_dir=data_dir, val_fraction=val_fraction
-        )
+        folds = prepare_folds(spec, data_dir=data_dir)
     counts = folds.counts()
+    columns = {
+        "train": counts.train,
+        "val": counts.val,
+        "test": counts.test,
+        f"train after {sampler}": folds.resampled_counts(),
+    }
     title = f"{dataset} · split {split} · sampler {sampler} · seed {seed}"
     table = Table(title=title, title_justify="left")
     table.add_column("class", style="cyan")
-    headers = {"train": "train", "val": "val", "test": "test"}
-    headers["train resampled"] = f"train after {sampler}"
-    for header in headers.values():
+    for header in columns:
         table.add_column(header, justify="right")
-    totals = {fold: int(c.sum()) for fold, c in counts.items()}
-    for label, name in enumerate(folds.classes):
-        table.add_row(name, *(_percent(int(counts[f][label]), totals[f]) for f in headers))
-    table.add_row("total", *(f"{totals[f]:,}" for f in headers), style="bold")
+    totals = {header: sum(column.values()) for header, column in columns.items()}
+    for name in folds.classes:
+        table.add_row(name, *(_percent(c[name], totals[h]) for h, c in columns.items()))
+    table.add_row("total", *(f"{total:,}" for total in totals.values()), style="bold")
     console.print(table)
     console.print(f"validation: {folds.val_strategy}", highlight=False)

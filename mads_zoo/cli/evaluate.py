@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from mads_zoo import codec
 from mads_zoo.cli.console import console
 from mads_zoo.cli.data import NoVerifyOption, apply_no_verify
 from mads_zoo.cli.render import confusion_table, per_class_table
 from mads_zoo.errors import ConfigError
-
-FOLDS = ("test", "val")
+from mads_zoo.fileio import atomic_file, write_text
+from mads_zoo.plots import plot_confusion
+from mads_zoo.predict import predict_beats, read_input_beats
+from mads_zoo.train.spec import FoldName
 
 
 def evaluate_command(
@@ -30,33 +32,19 @@ def evaluate_command(
 
     Writes metrics-SPLIT.json and confusion-SPLIT.png next to the checkpoint.
     """
-    apply_no_verify(ctx, no_verify)
-    from mads_zoo.data import prepare_folds
-    from mads_zoo.plots import plot_confusion
-    from mads_zoo.train.checkpoint import load_checkpoint, model_from_checkpoint
-    from mads_zoo.train.engine import evaluate
+    from mads_zoo.train.run import evaluate_checkpoint  # torch: not for every command
 
-    if split not in FOLDS:
-        raise ConfigError(f"--split must be one of {', '.join(FOLDS)}, got {split!r}")
-    ckpt = load_checkpoint(checkpoint)
-    arch, model = model_from_checkpoint(ckpt)
-    data = ckpt.data
-    folds = prepare_folds(
-        data["dataset"],
-        data["split"],
-        "none",
-        seed=data["seed"],
-        layout=arch.layout,
-        data_dir=data_dir,
-    )
-    fold = folds.final_test() if split == "test" else folds.val
-    metrics = evaluate(model, fold.x, fold.y, ckpt.classes, precision=ckpt.inference_precision())
-    title = f"{ckpt.architecture} ({data['sampler']}) on {data['dataset']}/{data['split']} {split}"
+    apply_no_verify(ctx, no_verify)
+    if split not in [f.value for f in FoldName]:
+        raise ConfigError(f"--split must be one of test, val, got {split!r}")
+    loaded, metrics = evaluate_checkpoint(checkpoint, FoldName(split), data_dir)
+    data = loaded.meta.data
+    title = f"{loaded.meta.architecture} ({data.sampler}) on {data.dataset}/{data.split} {split}"
     console.print(per_class_table(metrics, title))
-    console.print(confusion_table(metrics["confusion"], ckpt.classes))
+    console.print(confusion_table(metrics))
     out = Path(checkpoint).parent
-    (out / f"metrics-{split}.json").write_text(json.dumps(metrics, indent=2))
-    png = plot_confusion(metrics["confusion"], ckpt.classes, out / f"confusion-{split}.png", title)
+    write_text(out / f"metrics-{split}.json", codec.dumps(metrics))
+    png = plot_confusion(metrics, out / f"confusion-{split}.png", title)
     console.print(f"saved {out / f'metrics-{split}.json'} and {png}", highlight=False)
 
 
@@ -75,23 +63,20 @@ def predict_command(
     Beat positions come from the record's annotations when present, otherwise from wfdb's
     QRS detector. The CSV has one row per beat: index, provenance, class, probabilities.
     """
-    from mads_zoo.data.cache import atomic_file
-    from mads_zoo.predict import predict_beats, read_input_beats
-    from mads_zoo.train.checkpoint import load_checkpoint, model_from_checkpoint
+    from mads_zoo.train.run import load_model  # torch: not for every command
 
-    ckpt = load_checkpoint(checkpoint)
-    arch, model = model_from_checkpoint(ckpt)
+    loaded, arch, model = load_model(checkpoint)
+    classes = loaded.meta.classes
     beats = read_input_beats(source)
     started = time.perf_counter()
-    precision = ckpt.inference_precision()
-    table = predict_beats(model, arch.layout, beats.x, ckpt.classes, precision)
+    table = predict_beats(model, arch.layout, beats.x, classes, loaded.inference_precision())
     seconds = time.perf_counter() - started
     for position, (name, column) in enumerate(beats.columns.items()):
         table.insert(position, name, column)
     out = out or Path(f"{source.with_suffix('').name}-predictions.csv")
     with atomic_file(out, suffix=".csv") as temp:  # a failed write leaves no half a CSV
         table.to_csv(temp, index_label="index")
-    counts = table["class"].value_counts().reindex(list(ckpt.classes), fill_value=0)
+    counts = table["class"].value_counts().reindex(list(classes), fill_value=0)
     summary = "  ".join(f"{name} {count:,}" for name, count in counts.items())
     console.print(
         f"{len(table):,} beats ({beats.source}) classified in {seconds * 1000:.0f} ms: {summary}",

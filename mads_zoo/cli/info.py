@@ -12,6 +12,7 @@ from rich.table import Table
 from mads_zoo.cli.console import console
 from mads_zoo.config import resolve_config
 from mads_zoo.errors import MadsZooError
+from mads_zoo.models import build_model, count_parameters
 from mads_zoo.registry import Entry, get_registry
 from mads_zoo.specs import Architecture
 
@@ -27,8 +28,6 @@ def _mapping_table(title: str, mapping: dict[str, Any], value_header: str = "val
 
 def parameter_counts(arch: Architecture) -> dict[str, str]:
     """Trainable parameters at defaults and at each preset, on the default input shape."""
-    from mads_zoo.models import build_model, count_parameters
-
     counts = {}
     for preset in [None, *arch.presets]:
         label = "defaults" if preset is None else f"preset {preset!r}"

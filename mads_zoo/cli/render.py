@@ -1,45 +1,50 @@
-"""Rich renderings of metrics shared by the commands (train, evaluate, bench, report)."""
+"""Rich renderings of metrics shared by the commands (train, evaluate)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import math
 
 from rich.table import Table
 
+from mads_zoo.metrics import Metrics
 
-def per_class_table(metrics: Mapping[str, Any], title: str) -> Table:
+
+def _figure(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.4f}"
+
+
+def per_class_table(metrics: Metrics, title: str) -> Table:
     """Recall, precision, F1 and support per class, then the macro averages and accuracy."""
     table = Table(title=title, title_justify="left")
     for column in ("class", "recall", "precision", "F1", "support"):
         table.add_column(column, justify="left" if column == "class" else "right")
-    for name in metrics["recall"]:
+    for name, figures in metrics.per_class.items():
         table.add_row(
             name,
-            f"{metrics['recall'][name]:.4f}",
-            f"{metrics['precision'][name]:.4f}",
-            f"{metrics['f1'][name]:.4f}",
-            f"{metrics['support'][name]:,}",
+            _figure(figures.recall),
+            _figure(figures.precision),
+            _figure(figures.f1),
+            f"{figures.support:,.0f}",
         )
     table.add_section()
     table.add_row(
         "macro",
-        f"{metrics['macro_recall']:.4f}",
-        f"{metrics['macro_precision']:.4f}",
-        f"{metrics['macro_f1']:.4f}",
-        f"{metrics['n']:,}",
+        _figure(metrics.macro_recall),
+        _figure(metrics.macro_precision),
+        _figure(metrics.macro_f1),
+        f"{metrics.n:,}",
         style="bold",
     )
-    table.caption = f"accuracy {metrics['accuracy']:.4f}"
+    table.caption = f"accuracy {metrics.accuracy:.4f}"
     return table
 
 
-def confusion_table(confusion: Sequence[Sequence[int]], classes: Sequence[str]) -> Table:
+def confusion_table(metrics: Metrics) -> Table:
     """The confusion matrix, true classes down, predicted across."""
     table = Table(title="confusion matrix (rows: true, columns: predicted)", title_justify="left")
     table.add_column("")
-    for name in classes:
+    for name in metrics.classes:
         table.add_column(name, justify="right")
-    for name, row in zip(classes, confusion, strict=True):
+    for name, row in zip(metrics.classes, metrics.confusion, strict=True):
         table.add_row(name, *(f"{count:,}" for count in row))
     return table

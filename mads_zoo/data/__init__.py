@@ -3,8 +3,9 @@
 The main entry points::
 
     from mads_zoo.data import prepare_folds, load_beats, Beats
+    from mads_zoo.train.spec import DataSpec
 
-    folds = prepare_folds("mitbih", split="inter", sampler="smote", seed=0, layout="2d")
+    folds = prepare_folds(DataSpec("mitbih", split="inter", sampler="smote"), layout="2d")
     model.fit(folds.train.x, folds.train.y, validation=(folds.val.x, folds.val.y))
     score(model, folds.final_test())          # once, at the very end
 

@@ -99,18 +99,15 @@ class Beats:
         return np.bincount(self.y, minlength=len(self.classes))
 
     @property
+    def records(self) -> np.ndarray:
+        """The record id of every beat (``""`` where unknown)."""
+        assert self.record is not None  # filled in on construction
+        return self.record
+
+    @property
     def has_records(self) -> bool:
         """Whether every beat carries a record id (needed by record-wise splits)."""
-        return bool((self.record != "").all())
-
-    def take(self, rows: np.ndarray) -> Beats:
-        """The beats at ``rows`` (indices or a boolean mask), provenance included."""
-        picked = {
-            name: getattr(self, name)[rows]
-            for name in _ARRAY_FIELDS
-            if getattr(self, name) is not None
-        }
-        return Beats(**picked, classes=self.classes, meta=self.meta)
+        return bool((self.records != "").all())
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """Plain arrays for :func:`numpy.savez` (the inverse of :meth:`from_arrays`)."""

@@ -9,21 +9,20 @@ and rebuilt, with one logged line (:func:`load_valid`), never used.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
 import sys
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mads_zoo.fileio import atomic_file
+
 ENV_CACHE_DIR = "MADS_ZOO_CACHE_DIR"
 APP_NAME = "mads-zoo"
-TEMP_PREFIX = ".partial-"
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -66,21 +65,6 @@ def files_fingerprint(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
     return [(p.name, (st := p.stat()).st_size, st.st_mtime_ns) for p in sorted(paths)]
 
 
-@contextlib.contextmanager
-def atomic_file(path: Path, suffix: str = "") -> Any:
-    """Yield a temporary path next to ``path``; move it onto ``path`` only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix, dir=path.parent)
-    os.close(handle)
-    try:
-        yield Path(temp)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-
-
 def save_arrays(path: Path, arrays: Mapping[str, Any]) -> None:
     """Write ``arrays`` to ``path`` (uncompressed ``.npz``) atomically."""
     import numpy as np
@@ -117,13 +101,3 @@ def load_valid(path: Path, read: Callable[[dict[str, Any]], T]) -> T | None:
         log.warning("the cache entry %s is invalid (%s); rebuilding it", path, error)
         path.unlink(missing_ok=True)
         return None
-
-
-def cached_arrays(path: Path, build: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
-    """The arrays at ``path``; on a miss, ``build()`` them and store them atomically."""
-    found = load_arrays(path)
-    if found is not None:
-        return found
-    arrays = dict(build())
-    save_arrays(path, arrays)
-    return arrays

@@ -1,13 +1,14 @@
-"""The one call the trainer and the harness make: :func:`prepare_folds`.
+"""The one call the run core and the harness make to get data: :func:`prepare_folds`.
 
 dataset -> beats -> split (validation carved before resampling) -> sampler on the training
 fold only -> layout. The test fold is kept apart behind :meth:`Folds.final_test`, so that only
-the final evaluation reads it.
+the final evaluation reads it; :meth:`Folds.for_run` gives a bench run only what it may see.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,15 +16,10 @@ import numpy as np
 from mads_zoo.data.beats import Beats
 from mads_zoo.data.layout import check_layout, to_layout
 from mads_zoo.data.resample import resample
-from mads_zoo.data.splits import check_fraction, check_split, split_rows
-from mads_zoo.errors import DataError, DataNotFoundError, MadsZooError, PluginError
-from mads_zoo.specs import Dataset, Sampler
-
-
-def _registry_dataset(name: str) -> Dataset:
-    from mads_zoo.registry import get_registry
-
-    return get_registry().dataset(name)
+from mads_zoo.data.splits import check_split, split_rows
+from mads_zoo.errors import DataError, DataNotFoundError, MadsZooError, PluginError, one_line
+from mads_zoo.registry import get_registry
+from mads_zoo.train.spec import DataSpec
 
 
 def load_beats(dataset: str = "mitbih", data_dir: Path | str | None = None) -> Beats:
@@ -31,7 +27,7 @@ def load_beats(dataset: str = "mitbih", data_dir: Path | str | None = None) -> B
 
     ``data_dir`` is handed to the dataset's ``load`` (``None``: its default place).
     """
-    spec = _registry_dataset(dataset)
+    spec = get_registry().dataset(dataset)
     try:
         beats = spec.load(None if data_dir is None else Path(data_dir))
     except (DataError, DataNotFoundError) as error:
@@ -39,9 +35,7 @@ def load_beats(dataset: str = "mitbih", data_dir: Path | str | None = None) -> B
     except MadsZooError:
         raise
     except Exception as error:
-        raise PluginError(
-            f"dataset {dataset!r} failed to load: {type(error).__name__}: {error}"
-        ) from error
+        raise PluginError(f"dataset {dataset!r} failed to load: {one_line(error)}") from error
     if not isinstance(beats, Beats):
         raise PluginError(
             f"dataset {dataset!r}: load returned a {type(beats).__name__}, "
@@ -65,7 +59,7 @@ class Fold:
 
     x: np.ndarray
     y: np.ndarray
-    rows: np.ndarray | None
+    rows: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -75,30 +69,50 @@ class Fold:
         return np.bincount(self.y, minlength=num_classes)
 
 
+@dataclass(frozen=True)
+class FoldCounts:
+    """Beats per class name of each fold: training (before resampling), validation, test."""
+
+    train: Mapping[str, int]
+    val: Mapping[str, int]
+    test: Mapping[str, int]
+
+
+def class_counts(labels: np.ndarray, classes: tuple[str, ...]) -> dict[str, int]:
+    """Beats per class name among ``labels`` (class indices)."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(classes))
+    return {name: int(n) for name, n in zip(classes, counts, strict=True)}
+
+
+class SealedTestFold(RuntimeError):
+    """The test fold was asked of folds given to a run that may not see it (a bug)."""
+
+
 @dataclass(frozen=True, eq=False)
 class Folds:
-    """Train (resampled), validation and, held apart, test folds of one dataset and split.
+    """Train (resampled), validation and, held apart, test folds of one :class:`DataSpec`.
 
     Attributes:
+        spec: The dataset, split, sampler, seed and validation share they were made from.
+        layout: The input layout of every fold's ``x``.
+        classes: Class names, in label order.
         train: The training fold after the sampler (the only fold a sampler ever saw).
         val: The validation fold, carved from the training part before resampling.
-        train_rows: Rows of the training fold before resampling (``len`` = unresampled size).
-        beats: The dataset's beats, for provenance (record, sample, symbol of any row).
+        train_rows: Rows of the training fold before resampling (``len``: unresampled size).
         val_strategy: How the validation rows were chosen, in words.
+        beats: The dataset's beats, for provenance (record, sample, symbol of any row);
+            ``None`` in the folds handed to a bench run.
     """
 
-    dataset: str
-    split: str
-    sampler: str
-    seed: int
+    spec: DataSpec
     layout: str
     classes: tuple[str, ...]
     train: Fold
     val: Fold
     train_rows: np.ndarray
-    beats: Beats = field(repr=False)
     val_strategy: str
-    _test: Fold = field(repr=False)
+    _test: Fold | None = field(repr=False)
+    beats: Beats | None = field(default=None, repr=False)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -112,82 +126,70 @@ class Folds:
 
     def final_test(self) -> Fold:
         """The held-out test fold. Only the final evaluation of a chosen model may read it."""
+        if self._test is None:
+            raise SealedTestFold("these folds were made for a tuning run: no test fold")
         return self._test
 
-    def counts(self) -> dict[str, np.ndarray]:
-        """Beats per class of each fold: train before and after the sampler, val, test."""
-        k = len(self.classes)
-        return {
-            "train": np.bincount(self.beats.y[self.train_rows], minlength=k),
-            "val": self.val.counts(k),
-            "test": self._test.counts(k),
-            "train resampled": self.train.counts(k),
-        }
+    def for_run(self, with_test: bool) -> Folds:
+        """What one bench run gets: no provenance, and the test fold only when ``with_test``."""
+        return replace(self, beats=None, _test=self._test if with_test else None)
+
+    def counts(self) -> FoldCounts:
+        """Beats per class of the training fold before resampling, validation and test."""
+        if self.beats is None:
+            raise SealedTestFold("these folds were made for a run: they hold no provenance")
+        return FoldCounts(
+            train=class_counts(self.beats.y[self.train_rows], self.classes),
+            val=class_counts(self.val.y, self.classes),
+            test=class_counts(self.final_test().y, self.classes),
+        )
+
+    def resampled_counts(self) -> dict[str, int]:
+        """Beats per class of the training fold after the sampler."""
+        return class_counts(self.train.y, self.classes)
 
 
 def _fold(beats: Beats, rows: np.ndarray, layout: str) -> Fold:
     return Fold(to_layout(beats.x[rows], layout), beats.y[rows], rows)
 
 
-def prepare_folds(
-    dataset: str = "mitbih",
-    split: str = "intra",
-    sampler: str | Sampler = "none",
-    *,
-    seed: int = 0,
-    layout: str = "1d",
-    data_dir: Path | str | None = None,
-    val_fraction: float = 0.1,
-    test_fraction: float = 0.2,
-) -> Folds:
-    """Load ``dataset``, split it, resample the training fold and shape every fold for ``layout``.
+def prepare_folds(spec: DataSpec, layout: str = "1d", data_dir: Path | str | None = None) -> Folds:
+    """Load ``spec``'s dataset, split it, resample the training fold, shape every fold.
 
     Args:
-        dataset: A registered dataset (``mads-zoo list datasets``).
-        split: ``"intra"`` or ``"inter"`` (:data:`mads_zoo.data.splits.SPLITS`).
-        sampler: A registered sampler name, or a :class:`~mads_zoo.Sampler`.
-        seed: Seeds the split, the validation carve-out and the sampler.
+        spec: The dataset (``mads-zoo list datasets``), split (``intra`` or ``inter``),
+            sampler (``mads-zoo list samplers``), seed (the split, the validation carve-out
+            and the sampler) and validation share (before resampling).
         layout: ``"1d"`` (n, 1, 187) or ``"2d"`` (n, 1, 16, 12).
         data_dir: Where the dataset's files are (default: ``MADS_ZOO_DATA_DIR``, then cache).
-        val_fraction: Share of the training part held out for validation, before resampling.
-        test_fraction: Share of the beats held out for test by ``intra`` (unless the dataset
-            ships its own test file).
 
     Every name is checked before any data is read; unknown names raise
     :class:`~mads_zoo.errors.UnknownNameError` with a "did you mean".
     """
-    from mads_zoo.registry import get_registry
-
-    spec = _registry_dataset(dataset)
-    check_split(split)
-    sampler_spec = sampler if isinstance(sampler, Sampler) else get_registry().sampler(sampler)
+    registry = get_registry()
+    dataset = registry.dataset(spec.dataset)
+    check_split(spec.split)
+    sampler = registry.sampler(spec.sampler)
     check_layout(layout)
-    check_fraction("val_fraction", val_fraction)
-    check_fraction("test_fraction", test_fraction)
-    beats = load_beats(dataset, data_dir)
+    beats = load_beats(spec.dataset, data_dir)
     try:
-        rows = split_rows(
-            beats, split, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction
-        )
+        rows = split_rows(beats, spec.split, seed=spec.seed, val_fraction=spec.val_fraction)
     except DataError as error:
-        raise DataError(f"dataset {dataset!r}: {error}") from error
+        raise DataError(f"dataset {spec.dataset!r}: {error}") from error
     x_before = beats.x[rows.train]
     x_train, y_train = resample(
-        x_before, beats.y[rows.train], sampler_spec, seed, tag=f"{dataset}-{split}"
+        x_before, beats.y[rows.train], sampler, spec.seed, tag=f"{spec.dataset}-{spec.split}"
     )
     return Folds(
-        dataset=dataset,
-        split=split,
-        sampler=sampler_spec.name,
-        seed=seed,
+        spec=spec,
         layout=layout,
-        classes=spec.classes,
+        classes=dataset.classes,
         train=Fold(
             to_layout(x_train, layout), y_train, rows.train if x_train is x_before else None
         ),
         val=_fold(beats, rows.val, layout),
         train_rows=rows.train,
-        beats=beats,
         val_strategy=rows.val_strategy,
         _test=_fold(beats, rows.test, layout),
+        beats=beats,
     )

@@ -12,10 +12,11 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from mads_zoo.data.cache import TEMP_PREFIX, cache_dir
+from mads_zoo.data.cache import cache_dir
 from mads_zoo.data.progress import report
 from mads_zoo.data.records import MITDB_RECORDS, RECORD_EXTENSIONS
 from mads_zoo.errors import DataNotFoundError
+from mads_zoo.fileio import TEMP_PREFIX
 
 ENV_DATA_DIR = "MADS_ZOO_DATA_DIR"
 MITDB_VERSION = "1.0.0"

@@ -31,7 +31,7 @@ from mads_zoo.data.locate import find_mitdb
 from mads_zoo.data.progress import report
 from mads_zoo.data.records import AAMI_LABEL, MITDB_RECORDS, QRS_SYMBOLS, RECORD_EXTENSIONS
 from mads_zoo.data.verify import check_beat_count, check_sums, verification_enabled
-from mads_zoo.errors import DataError
+from mads_zoo.errors import DataError, one_line
 from mads_zoo.specs import AAMI_CLASSES
 
 #: Part of the cache key: bump whenever the beats this module makes would change.
@@ -78,7 +78,7 @@ def check_record(directory: Path, record: str) -> Any:
     try:
         header = wfdb.rdheader(str(directory / record))
     except Exception as error:  # wfdb raises many types for bad headers
-        problem = f"the header {record}.hea is corrupt ({type(error).__name__}: {error})"
+        problem = f"the header {record}.hea is corrupt ({one_line(error)})"
         raise _bad(record, problem) from error
     if not header.n_sig or not header.sig_len or not header.fs or not header.file_name:
         raise _bad(record, f"the header {record}.hea declares no signals, length or rate")
@@ -162,7 +162,7 @@ def read_record(directory: Path, record: str) -> RecordBeats:
         signal = wfdb.rdrecord(path, channels=[channel]).p_signal[:, 0]
         annotation = wfdb.rdann(path, "atr")
     except Exception as error:  # wfdb raises many types for bad files
-        raise _bad(record, f"cannot be read ({type(error).__name__}: {error})") from error
+        raise _bad(record, f"cannot be read ({one_line(error)})") from error
     file_name = header.file_name[channel]
     if len(signal) != header.sig_len:
         problem = f"{file_name} holds {len(signal):,} samples, the header says {header.sig_len:,}"

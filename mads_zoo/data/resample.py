@@ -14,7 +14,7 @@ import numpy as np
 from mads_zoo.data.beats import check_values
 from mads_zoo.data.cache import cache_path, digest, load_valid, save_arrays
 from mads_zoo.data.progress import report
-from mads_zoo.errors import DataError, MadsZooError, PluginError
+from mads_zoo.errors import DataError, MadsZooError, PluginError, one_line
 from mads_zoo.specs import Sampler
 
 #: Part of the cache key: bump when the way samplers are applied changes.
@@ -108,7 +108,7 @@ def resample(
     except Exception as error:
         raise PluginError(
             f"sampler {sampler.name!r} failed on the {tag} training fold (beats per label "
-            f"{_counts(y)}): {type(error).__name__}: {error}"
+            f"{_counts(y)}): {one_line(error)}"
         ) from error
     x_out, y_out = _checked(sampler, x, y, out)
     save_arrays(path, {"x": x_out, "y": y_out})

@@ -45,6 +45,16 @@ class SplitRows:
     val_strategy: str
 
 
+#: Classes each split leaves out of the averages it reports (the AAMI convention: DS2 holds
+#: only 7 Q beats, so de Chazal 2004 and its successors report N, S, V, F).
+LEFT_OUT: Mapping[str, tuple[str, ...]] = MappingProxyType({"inter": ("Q",)})
+
+
+def left_out_classes(split: str, classes: tuple[str, ...]) -> tuple[str, ...]:
+    """Classes of ``classes`` that ``split``'s reported averages leave out."""
+    return tuple(c for c in LEFT_OUT.get(split, ()) if c in classes)
+
+
 def check_split(name: str) -> str:
     """``name`` if it is a known split; an :class:`UnknownNameError` otherwise."""
     if name not in SPLITS:
@@ -85,7 +95,7 @@ def record_wise(
     class, each counted up to :data:`MIN_VAL_BEATS`, wins; ties go to the subset whose share
     of the beats is closest to ``fraction``. ``None`` when no subset qualifies.
     """
-    records, inverse = np.unique(beats.record[rows], return_inverse=True)
+    records, inverse = np.unique(beats.records[rows], return_inverse=True)
     labels = beats.y[rows]
     per_record = np.zeros((len(records), int(labels.max()) + 1))
     np.add.at(per_record, (inverse, labels), 1)
@@ -135,15 +145,15 @@ def _inter(beats: Beats, seed: int, val_fraction: float) -> SplitRows:
             "use --split intra"
         )
     every = np.arange(len(beats))
-    pool = every[np.isin(beats.record, DS1)]
-    test = every[np.isin(beats.record, DS2)]
+    pool = every[np.isin(beats.records, DS1)]
+    test = every[np.isin(beats.records, DS2)]
     if not len(pool) or not len(test):
         raise DataError("split 'inter' found no beats from the DS1 or DS2 records")
     rng = np.random.default_rng([seed, 1])
     carved = record_wise(beats, pool, val_fraction, rng)
     if carved is not None:
         pool, val = carved
-        held = ", ".join(np.unique(beats.record[val]))
+        held = ", ".join(np.unique(beats.records[val]))
         return SplitRows(pool, val, test, f"record-wise: DS1 records {held}")
     pool, val = stratified(pool, beats.y, val_fraction, rng)
     strategy = (

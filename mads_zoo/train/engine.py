@@ -1,4 +1,4 @@
-"""The trainer: one loop for single runs and every benchmark trial.
+"""The trainer: one loop for single runs and every benchmark trial, and whole-split evaluation.
 
 Data is held as tensors and batches are index slices of a seeded permutation (no per-sample
 ``Dataset``/``DataLoader``): on CPU a batch costs microseconds against a step of tens of
@@ -13,68 +13,51 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
-from dataclasses import dataclass, field
-from typing import Any
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from mads_zoo.train.metrics import classification_metrics
+from mads_zoo.data.folds import Fold
+from mads_zoo.errors import DivergedError
+from mads_zoo.metrics import Metrics
 from mads_zoo.train.recipe import Schedule, build_optimizer
+from mads_zoo.train.result import EpochRecord, FoldSizes, RunResult, RunStatus
 from mads_zoo.train.runtime import resolve_device, resolve_precision
-from mads_zoo.train.settings import INFERENCE_BATCH, MONITORS, TrainSettings
+from mads_zoo.train.spec import INFERENCE_BATCH, Training
 
-__all__ = [
-    "INFERENCE_BATCH",
-    "MONITORS",
-    "FitResult",
-    "TrainSettings",
-    "Trainer",
-    "evaluate",
-    "predict_logits",
-    "run_steps",
-    "steps_per_epoch",
-]
-
-
-@dataclass
-class FitResult:
-    """What a training run did: status, budget used, and the best validation metrics."""
-
-    status: str
-    epochs: int
-    steps: int
-    best_epoch: int
-    best_metrics: dict[str, Any]
-    history: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-    train_seconds: float = 0.0
-    beats_per_second: float = 0.0
-    message: str = ""
-    precision: str = "fp32"
-
-
-EpochCallback = Callable[[dict[str, Any]], None]
+EpochCallback = Callable[[EpochRecord], None]
 StepCallback = Callable[[int, int], None]
 
 
+@dataclass(frozen=True)
+class RunLength:
+    """A run's length in optimizer steps, fixed before its first step."""
+
+    steps_per_eval: int
+    total_steps: int
+
+
 def steps_per_epoch(n_train: int, batch_size: int) -> int:
-    """Steps in one epoch of the *un-resampled* training fold."""
+    """Steps in one pass over the *un-resampled* training fold."""
     return max(1, math.ceil(n_train / batch_size))
 
 
-def run_steps(settings: TrainSettings, n_train: int) -> tuple[int, int]:
-    """``(steps per evaluation, total optimizer steps)`` of a run on ``n_train`` beats."""
-    per_epoch = settings.epoch_steps or steps_per_epoch(n_train, settings.batch_size)
-    if settings.beats is not None:
-        total = max(1, math.ceil(settings.beats / settings.batch_size))
+def run_length(training: Training, n_train: int) -> RunLength:
+    """The steps between validations and in all of a run on ``n_train`` (un-resampled) beats."""
+    batch = training.recipe.batch_size
+    per_eval = steps_per_epoch(n_train, batch)
+    if training.eval_beats is not None:
+        per_eval = max(1, math.ceil(training.eval_beats / batch))
+    if training.beats is not None:
+        total = max(1, math.ceil(training.beats / batch))
     else:
-        total = per_epoch * settings.epochs
-    if settings.max_steps is not None:
-        total = min(total, settings.max_steps)
-    return per_epoch, total
+        total = steps_per_epoch(n_train, batch) * training.recipe.epochs
+    if training.max_steps is not None:
+        total = min(total, training.max_steps)
+    return RunLength(per_eval, total)
 
 
 def channels_last(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -96,24 +79,8 @@ def model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _divergence(what: str, epoch: int, lr: float) -> str:
-    """The one-line message of a run whose loss or weights became NaN or infinite."""
-    return f"training diverged: {what} of epoch {epoch} (lr {lr:g}; lower lr)"
-
-
-def _first_non_finite(losses: torch.Tensor, first_step: int) -> tuple[int, float]:
-    """``(step, loss)`` of the first NaN or inf among an epoch's per-step ``losses``.
-
-    Steps count from ``first_step``; when only the losses' mean overflowed: the last step, inf.
-    """
-    bad = torch.nonzero(~torch.isfinite(losses))
-    if not len(bad):
-        return first_step + len(losses) - 1, math.inf
-    index = int(bad[0])
-    return first_step + index, float(losses[index])
-
-
-def _autocast(device: torch.device, precision: str) -> Any:
+def autocast(device: torch.device, precision: str) -> AbstractContextManager[object]:
+    """bf16 autocast on ``device`` for ``precision`` ``bf16``; nothing for ``fp32``."""
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return nullcontext()
@@ -133,161 +100,247 @@ def predict_logits(
     caller cannot evaluate a GPU model with CPU inputs or the CPU's autocast.
     """
     device = model_device(model)
-    x = channels_last(model, torch.as_tensor(x))
+    inputs = channels_last(model, torch.as_tensor(x))
     model.eval()
     outputs = []
-    with _autocast(device, precision):
-        for start in range(0, len(x), batch_size):
-            outputs.append(model(x[start : start + batch_size].to(device)).float().cpu())
+    with autocast(device, precision):
+        for start in range(0, len(inputs), batch_size):
+            batch = inputs[start : start + batch_size].to(device)
+            outputs.append(model(batch).float().cpu())
     return torch.cat(outputs) if outputs else torch.empty(0)
 
 
 def evaluate(
     model: nn.Module,
-    x: torch.Tensor | np.ndarray,
-    y: torch.Tensor | np.ndarray,
-    class_names: tuple[str, ...],
-    **predict_options: Any,
-) -> dict[str, Any]:
-    """Metrics of ``model`` over the whole of ``(x, y)``, plus the mean cross-entropy loss."""
-    logits = predict_logits(model, x, **predict_options)
-    y = torch.as_tensor(y, dtype=torch.long)
-    metrics = classification_metrics(y.numpy(), logits.argmax(1).numpy(), class_names)
-    metrics["loss"] = float(nn.functional.cross_entropy(logits, y)) if len(y) else 0.0
-    return metrics
+    fold: Fold,
+    classes: tuple[str, ...],
+    *,
+    precision: str = "fp32",
+    batch_size: int = INFERENCE_BATCH,
+    left_out: tuple[str, ...] = (),
+) -> Metrics:
+    """The metrics of ``model`` over the whole ``fold``, with its mean cross-entropy loss."""
+    logits = predict_logits(model, fold.x, batch_size=batch_size, precision=precision)
+    y = torch.as_tensor(fold.y, dtype=torch.long)
+    loss = float(nn.functional.cross_entropy(logits, y)) if len(y) else 0.0
+    predicted = logits.argmax(1).numpy()
+    return Metrics.of_labels(fold.y, predicted, classes, left_out=left_out, loss=loss)
+
+
+def _divergence(what: str, epoch: int, lr: float) -> str:
+    """The one-line message of a run whose loss or weights became NaN or infinite."""
+    return f"training diverged: {what} of epoch {epoch} (lr {lr:g}; lower lr)"
+
+
+def _first_non_finite(losses: torch.Tensor, first_step: int) -> tuple[int, float]:
+    """``(step, loss)`` of the first NaN or inf among an epoch's per-step ``losses``.
+
+    Steps count from ``first_step``; when only the losses' mean overflowed: the last step, inf.
+    """
+    bad = torch.nonzero(~torch.isfinite(losses))
+    if not len(bad):
+        return first_step + len(losses) - 1, math.inf
+    index = int(bad[0])
+    return first_step + index, float(losses[index])
+
+
+class _Batches:
+    """Index batches of a seeded permutation that runs on across epochs."""
+
+    def __init__(self, n: int, batch_size: int, seed: int, device: torch.device) -> None:
+        self.n, self.batch_size, self.device = n, batch_size, device
+        self.generator = torch.Generator().manual_seed(seed)
+        self.order = torch.randperm(n, generator=self.generator)
+        self.cursor = 0
+
+    def next(self) -> torch.Tensor:
+        """The next batch's row indices, on the training device."""
+        if self.cursor + self.batch_size > self.n:
+            self.order, self.cursor = torch.randperm(self.n, generator=self.generator), 0
+        index = self.order[self.cursor : self.cursor + self.batch_size].to(self.device)
+        self.cursor += self.batch_size
+        return index
+
+
+class _Best:
+    """The best validation so far, its weights, and the validations since it."""
+
+    def __init__(self) -> None:
+        self.score, self.epoch, self.stale = -math.inf, 0, 0
+        self.metrics: Metrics | None = None
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def update(self, score: float, record: EpochRecord, model: nn.Module) -> None:
+        """Keep ``model``'s weights if ``score`` beats the best so far."""
+        if score > self.score:
+            self.score, self.epoch, self.metrics, self.stale = score, record.epoch, record.val, 0
+            self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            self.stale += 1
+
+
+class _Steps:
+    """The optimizer steps of one run: batches, forward, loss, backward, clip, schedule, step."""
+
+    def __init__(
+        self,
+        trainer: Trainer,
+        model: nn.Module,
+        train: Fold,
+        total: int,
+        on_step: StepCallback | None,
+    ) -> None:
+        recipe, device = trainer.recipe, trainer.device
+        self.model, self.device, self.precision = model, device, trainer.precision
+        self.x = channels_last(model, torch.as_tensor(train.x).to(device))
+        self.y = torch.as_tensor(train.y, dtype=torch.long).to(device)
+        self.batches = _Batches(len(self.x), recipe.batch_size, trainer.training.seed, device)
+        self.optimizer = build_optimizer(
+            model, recipe.optimizer, recipe.lr, recipe.weight_decay, recipe.momentum
+        )
+        self.schedule = Schedule(
+            self.optimizer,
+            name=recipe.schedule,
+            lr=recipe.lr,
+            total_steps=total,
+            warmup=recipe.warmup,
+            factor=recipe.factor,
+            patience=recipe.patience,
+        )
+        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
+        self.grad_clip, self.lr = recipe.grad_clip, recipe.lr
+        self.done, self.total, self.on_step = 0, total, on_step
+        self.seconds = 0.0  # spent in optimizer steps (validation excluded)
+
+    def epoch(self, steps: int, epoch: int) -> float:
+        """Run ``steps`` optimizer steps; their mean training loss.
+
+        A NaN or infinite loss raises :class:`DivergedError` naming the first bad step.
+        """
+        started = time.perf_counter()
+        self.model.train()
+        losses = torch.empty(steps, device=self.device)  # read once per epoch
+        for i in range(steps):
+            index = self.batches.next()
+            with autocast(self.device, self.precision):
+                loss = self.loss_fn(self.model(self.x[index]).float(), self.y[index])
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.grad_clip:
+                nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+            self.schedule.before_step()
+            self.optimizer.step()
+            losses[i] = loss.detach()
+            self.done += 1
+            if self.on_step is not None:
+                self.on_step(self.done, self.total)
+        train_loss = float(losses.mean())
+        self.seconds += time.perf_counter() - started
+        if not math.isfinite(train_loss):
+            step, bad = _first_non_finite(losses, self.done - steps + 1)
+            raise DivergedError(_divergence(f"loss became {bad} at step {step}", epoch, self.lr))
+        return train_loss
 
 
 class Trainer:
-    """Trains one model on tensors: a fixed-length run, the recipe's schedule, early stopping."""
+    """Trains one model on a training and a validation fold under one :class:`Training`."""
 
-    def __init__(self, settings: TrainSettings) -> None:
-        self.settings = settings
-        self.device = resolve_device(settings.device)
-        self.precision = resolve_precision(settings.precision, self.device)
+    def __init__(self, training: Training) -> None:
+        self.training = training
+        self.recipe = training.recipe
+        self.device = resolve_device(training.device)
+        self.precision = resolve_precision(training.precision, self.device)
 
     def fit(
         self,
         model: nn.Module,
-        x_train: np.ndarray | torch.Tensor,
-        y_train: np.ndarray | torch.Tensor,
-        x_val: np.ndarray | torch.Tensor,
-        y_val: np.ndarray | torch.Tensor,
+        train: Fold,
+        val: Fold,
+        classes: tuple[str, ...],
         *,
-        class_names: tuple[str, ...],
         n_train_original: int | None = None,
         on_epoch: EpochCallback | None = None,
         on_step: StepCallback | None = None,
-    ) -> FitResult:
+    ) -> RunResult:
         """Train ``model`` in place; on return it holds the best weights seen on validation.
 
         ``n_train_original`` is the training fold's size before resampling: it sets the
-        steps per epoch. The run's total steps are fixed before the first step
-        (:func:`run_steps`), and the learning-rate schedule spans them. ``on_epoch``
-        receives each epoch's record (epoch, step, loss, lr, validation metrics) and may
-        raise to stop the run; ``on_step(step, total_steps)`` is called after every
-        optimizer step (for progress bars).
+        steps per epoch (:func:`run_length`), fixed before the first step; the learning-rate
+        schedule spans them. ``on_epoch`` receives each validation's record and may raise to
+        stop the run; ``on_step(step, total_steps)`` is called after every optimizer step.
+        A NaN or infinite training or validation loss raises
+        :class:`~mads_zoo.errors.DivergedError` (never a score).
         """
-        s = self.settings
-        model.to(self.device)
-        x = channels_last(model, torch.as_tensor(x_train).to(self.device))
-        y = torch.as_tensor(y_train, dtype=torch.long).to(self.device)
-        per_epoch, total_steps = run_steps(s, n_train_original or len(x))
-        generator = torch.Generator().manual_seed(s.seed)
-        optimizer = build_optimizer(model, s.optimizer, s.lr, s.weight_decay, s.momentum)
-        schedule = Schedule(
-            optimizer,
-            name=s.schedule,
-            lr=s.lr,
-            total_steps=total_steps,
-            warmup=s.warmup,
-            factor=s.factor,
-            patience=s.patience,
-        )
-        loss_fn = nn.CrossEntropyLoss(label_smoothing=s.label_smoothing)
-        best_score, best_epoch, best_metrics, best_state = -math.inf, 0, {}, None
-        history: list[dict[str, Any]] = []
-        order = torch.randperm(len(x), generator=generator)
-        losses = torch.empty(per_epoch, device=self.device)  # one epoch's, read once per epoch
-        cursor, step, epoch, stale, train_seconds = 0, 0, 0, 0, 0.0
-        status, message = "completed", ""
         started = time.perf_counter()
-        while step < total_steps:
-            epoch += 1
-            model.train()
-            epoch_started = time.perf_counter()
-            counted = min(per_epoch, total_steps - step)
-            for i in range(counted):
-                if cursor + s.batch_size > len(x):
-                    order, cursor = torch.randperm(len(x), generator=generator), 0
-                index = order[cursor : cursor + s.batch_size].to(self.device)
-                cursor += s.batch_size
-                with _autocast(self.device, self.precision):
-                    loss = loss_fn(model(x[index]).float(), y[index])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if s.grad_clip:
-                    nn.utils.clip_grad_norm_(model.parameters(), s.grad_clip)
-                schedule.before_step()
-                optimizer.step()
-                losses[i] = loss.detach()
-                step += 1
-                if on_step is not None:
-                    on_step(step, total_steps)
-            train_loss = float(losses[:counted].mean())
-            train_seconds += time.perf_counter() - epoch_started
-            if not math.isfinite(train_loss):
-                bad_step, bad_loss = _first_non_finite(losses[:counted], step - counted + 1)
-                status = "diverged"
-                message = _divergence(f"loss became {bad_loss} at step {bad_step}", epoch, s.lr)
-                break
-            metrics = evaluate(
-                model,
-                x_val,
-                y_val,
-                class_names,
-                batch_size=s.eval_batch_size,
-                precision=self.precision,
-            )
-            if not math.isfinite(metrics["loss"]):  # the epoch's last steps broke the weights
-                status = "diverged"
-                what = f"validation loss became {metrics['loss']} after step {step}"
-                message = _divergence(what, epoch, s.lr)
-                break
-            score = metrics[s.monitor]
-            record = {
-                "epoch": epoch,
-                "step": step,
-                "beats": step * s.batch_size,
-                "train_seconds": train_seconds,
-                "train_loss": train_loss,
-                "lr": schedule.lr,
-                **{f"val_{k}": v for k, v in metrics.items() if isinstance(v, float)},
-            }
+        model.to(self.device)
+        n_train = n_train_original or len(train)
+        length = run_length(self.training, n_train)
+        steps = _Steps(self, model, train, length.total_steps, on_step)
+        best, status = _Best(), RunStatus.COMPLETED
+        history: list[EpochRecord] = []
+        while steps.done < length.total_steps:
+            record = self._epoch(steps, length, len(history) + 1, val, classes)
             history.append(record)
-            schedule.after_epoch(score)
-            if score > best_score:
-                best_score, best_epoch, best_metrics, stale = score, epoch, metrics, 0
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                stale += 1
+            score = record.val.value(self.training.monitor)
+            steps.schedule.after_epoch(score)
+            best.update(score, record, model)
             if on_epoch is not None:
                 on_epoch(record)
-            if s.early_stopping and stale >= s.early_stopping:
-                status = "early-stopped"
+            if self.training.early_stopping and best.stale >= self.training.early_stopping:
+                status = RunStatus.EARLY_STOPPED
                 break
-        seconds = time.perf_counter() - started
-        if best_state is not None:
-            model.load_state_dict(best_state)
-        return FitResult(
+        if best.state is not None:
+            model.load_state_dict(best.state)
+        assert best.metrics is not None  # every run takes a step, so it validates once
+        return RunResult(
             status=status,
-            epochs=epoch,
-            steps=step,
-            best_epoch=best_epoch,
-            best_metrics=best_metrics,
-            history=history,
-            seconds=seconds,
-            train_seconds=train_seconds,
-            beats_per_second=step * s.batch_size / train_seconds if train_seconds > 0 else 0.0,
-            message=message,
+            epochs=len(history),
+            steps=steps.done,
+            best_epoch=best.epoch,
+            best=best.metrics,
+            history=tuple(history),
+            parameters=count_parameters(model),
             precision=self.precision,
+            fold_sizes=FoldSizes(n_train, len(train), len(val)),
+            seconds=time.perf_counter() - started,
+            train_seconds=steps.seconds,
+            beats_per_second=_rate(steps.done * self.recipe.batch_size, steps.seconds),
         )
+
+    def _epoch(
+        self, steps: _Steps, length: RunLength, epoch: int, val: Fold, classes: tuple[str, ...]
+    ) -> EpochRecord:
+        """One epoch: the steps up to the next validation, then the validation."""
+        train_loss = steps.epoch(min(length.steps_per_eval, length.total_steps - steps.done), epoch)
+        return EpochRecord(
+            epoch=epoch,
+            step=steps.done,
+            beats=steps.done * self.recipe.batch_size,
+            train_seconds=steps.seconds,
+            train_loss=train_loss,
+            lr=steps.schedule.lr,
+            val=self._validate(steps.model, val, classes, epoch, steps.done),
+        )
+
+    def _validate(
+        self, model: nn.Module, val: Fold, classes: tuple[str, ...], epoch: int, step: int
+    ) -> Metrics:
+        """Metrics over the whole validation fold; a non-finite loss is a divergence."""
+        metrics = evaluate(
+            model, val, classes,
+            precision=self.precision, batch_size=self.training.eval_batch_size,
+        )  # fmt: skip
+        if metrics.loss is None or not math.isfinite(metrics.loss):
+            # the epoch's last steps broke the weights
+            what = f"validation loss became {metrics.loss} after step {step}"
+            raise DivergedError(_divergence(what, epoch, self.recipe.lr))
+        return metrics
+
+
+def count_parameters(model: nn.Module) -> int:
+    """The number of trainable parameters of ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _rate(beats: int, seconds: float) -> float:
+    return beats / seconds if seconds > 0 else 0.0

@@ -30,8 +30,7 @@ from typing import Any
 import torch
 from torch import nn
 
-OPTIMIZERS = ("adamw", "adam", "sgd")
-SCHEDULES = ("onecycle", "cosine", "plateau", "constant")
+from mads_zoo.train.spec import SCHEDULES
 
 #: The warm-up share each schedule uses when ``warmup`` is not set.
 DEFAULT_WARMUP = {"onecycle": 0.25, "cosine": 0.0, "plateau": 0.0, "constant": 0.0}
@@ -69,7 +68,8 @@ def lr_factor(schedule: str, step: int, total_steps: int, warmup: float) -> floa
 
 
 def _parameter_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    decay, no_decay = [], []
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
     for parameter in model.parameters():
         if parameter.requires_grad:
             (decay if parameter.dim() > 1 else no_decay).append(parameter)
@@ -134,7 +134,8 @@ class Schedule:
     @property
     def lr(self) -> float:
         """The learning rate of the step about to run (or that just ran)."""
-        return self.optimizer.param_groups[0]["lr"]
+        lr: float = self.optimizer.param_groups[0]["lr"]
+        return lr
 
     def before_step(self) -> None:
         """Set the learning rate of the next optimizer step."""

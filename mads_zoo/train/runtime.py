@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import random
 
 import numpy as np
 import torch
 
 from mads_zoo.errors import ConfigError
-
-PRECISIONS = ("auto", "fp32", "bf16")
-
-
-def available_cores() -> int:
-    """CPU cores this process may use (respects affinity masks and container limits)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+from mads_zoo.hardware import available_cores, cpu_has_bf16
+from mads_zoo.train.spec import PRECISIONS
 
 
 def configure_threads(threads: int | None = None) -> int:
@@ -39,16 +30,6 @@ def resolve_device(name: str = "auto") -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device 'cuda' was asked for but no CUDA GPU is available")
     return device
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU has native bf16 matrix instructions (AVX512-BF16 or AMX)."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            flags = cpuinfo.read()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:

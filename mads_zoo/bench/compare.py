@@ -1,0 +1,93 @@
+"""``mads-zoo report RUN_A RUN_B``: two runs' results side by side, differences against CIs.
+
+For every combo (in run A's leaderboard order, then combos only B has): where it got to, the
+selection metric and, for finalists, test accuracy and macro F1, each with both values, the
+difference and whether it exceeds the 95% CIs over seeds (a score at a rung comes from one
+run and has no CI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from mads_zoo.bench.leaderboard import ranked
+from mads_zoo.bench.results import ComboResult, Outcome
+from mads_zoo.stats import Summary
+
+
+class Verdict(StrEnum):
+    """What a comparison says of one figure in two runs."""
+
+    SAME = "identical"
+    WITHIN = "within CIs"
+    BEYOND = "beyond CIs"
+    NO_CI = "differs (no CI)"
+    DIFFERS = "differs"
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One figure of one combo in both runs: a summary, or where the combo got to."""
+
+    combo: str
+    figure: str
+    a: Summary | str | None
+    b: Summary | str | None
+    delta: float | None
+    verdict: Verdict | None
+
+
+def compare_figure(a: Summary, b: Summary) -> tuple[float, Verdict]:
+    """``(b - a, verdict)`` of one figure in two runs."""
+    delta = b.mean - a.mean
+    if delta == 0:
+        return 0.0, Verdict.SAME
+    if a.has_ci and b.has_ci:
+        return delta, Verdict.WITHIN if a.overlaps(b) else Verdict.BEYOND
+    return delta, Verdict.NO_CI
+
+
+def _reached(r: ComboResult | None) -> str:
+    if r is None:
+        return "-"
+    if r.test:
+        return "final"
+    return "failed" if r.outcome is Outcome.FAILED else f"rung {r.rung}"
+
+
+def _figures(r: ComboResult | None, metric: str) -> dict[str, Summary | None]:
+    selection = None
+    if r is not None and r.val is not None:
+        selection = r.val
+    elif r is not None and r.score is not None:
+        selection = Summary.of([r.score])
+    tested = r is not None and bool(r.test)
+    return {
+        f"val {metric}": selection,
+        "test accuracy": r.test_summary("accuracy") if r is not None and tested else None,
+        "test macro_f1": r.test_summary("macro_f1") if r is not None and tested else None,
+    }
+
+
+def compare_rows(
+    a: Sequence[ComboResult], b: Sequence[ComboResult], metric: str
+) -> list[ComparisonRow]:
+    """Every combo's figures in runs ``a`` and ``b`` (see the module docstring)."""
+    in_a, in_b = {r.combo.key: r for r in a}, {r.combo.key: r for r in b}
+    keys = [r.combo.key for r in ranked(a)] + [k for k in in_b if k not in in_a]
+    rows = []
+    for key in keys:
+        ra, rb = in_a.get(key), in_b.get(key)
+        where = _reached(ra), _reached(rb)
+        verdict = Verdict.SAME if where[0] == where[1] else Verdict.DIFFERS
+        rows.append(ComparisonRow(key, "reached", where[0], where[1], None, verdict))
+        figures_a, figures_b = _figures(ra, metric), _figures(rb, metric)
+        for name, fa in figures_a.items():
+            fb = figures_b[name]
+            if fa is None and fb is None:
+                continue
+            delta, versus = compare_figure(fa, fb) if fa and fb else (None, None)
+            rows.append(ComparisonRow(key, name, fa, fb, delta, versus))
+    return rows

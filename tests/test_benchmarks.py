@@ -1,0 +1,92 @@
+"""Every script in benchmarks/ runs end to end on tiny synthetic data, so that none can rot.
+
+Each runs as ``python benchmarks/NAME.py ...`` would (``runpy`` with ``__main__``, in this
+process to spare the start-up), with settings small enough for a few seconds of training.
+"""
+
+from __future__ import annotations
+
+import importlib
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+from bench_fakes import stored_run
+
+from mads_zoo import codec
+from mads_zoo.bench.budget import get_budget
+from mads_zoo.bench.results import ClusterSummary, Combo, Timing
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+TINY = ["--dataset", "synthetic"]
+
+
+def run_script(name: str, *args: str, monkeypatch, capsys) -> str:
+    """Run ``benchmarks/NAME.py ARGS`` as a script; return what it printed."""
+    monkeypatch.setattr(sys, "argv", [name, *args])
+    runpy.run_path(str(BENCHMARKS / name), run_name="__main__")
+    return capsys.readouterr().out
+
+
+def test_every_benchmark_script_is_covered_here():
+    tested = {name.removeprefix("test_") for name in globals() if name.startswith("test_")}
+    scripts = {path.stem for path in BENCHMARKS.glob("*.py")}
+    assert scripts <= tested, f"no test runs {sorted(scripts - tested)}"
+
+
+def test_reproduce_seed(tmp_path, monkeypatch, capsys):
+    seed_run = importlib.import_module("reproduce_seed").SeedRun
+    args = ["--archs", "2dcnn", "--splits", "intra", "--seeds", "1", "--epochs", "1"]
+    args += ["--max-steps", "2", "--out", str(tmp_path), *TINY]
+    out = run_script("reproduce_seed.py", *args, monkeypatch=monkeypatch, capsys=capsys)
+    assert "2dcnn intra seed 0: completed after 1 epochs" in out
+    runs = codec.loads(list[seed_run], (tmp_path / "runs.json").read_text())
+    assert len(runs) == 1 and runs[0].steps == 2 and runs[0].test.n > 0
+    assert "| 2dcnn | intra | 1 |" in (tmp_path / "table.md").read_text()
+
+
+def test_time_to_accuracy(tmp_path, monkeypatch, capsys):
+    out_file, plot = tmp_path / "tta.json", tmp_path / "curves.png"
+    args = ["--archs", "2dcnn", "--epochs", "1", "--today-epochs", "1", "--set", "hidden=8"]
+    args += ["--out", str(out_file), *TINY]
+    out = run_script("time_to_accuracy.py", *args, monkeypatch=monkeypatch, capsys=capsys)
+    assert "| 2dcnn | new | 0 | 256 |" in out and "| 2dcnn | today | 0 | 32 |" in out
+    report = ["--report", str(out_file), "--plot", str(plot)]
+    again = run_script("time_to_accuracy.py", *report, monkeypatch=monkeypatch, capsys=capsys)
+    assert "| 2dcnn | new | 0 | 256 |" in again and plot.stat().st_size > 5_000
+
+
+def test_throughput(monkeypatch, capsys):
+    args = ["--archs", "2dcnn", "--configs", "defaults", "--steps", "2", *TINY]
+    out = run_script("throughput.py", *args, monkeypatch=monkeypatch, capsys=capsys)
+    assert "2 steps each, synthetic intra training fold" in out
+    assert "inference 2dcnn defaults fp32:" in out
+
+
+def test_inference_speed(mitdb_dir, monkeypatch, capsys):
+    args = ["--archs", "2dcnn", "--batches", "64", "128", "--beats", "256", *TINY]
+    args += ["--record", str(mitdb_dir / "100")]
+    out = run_script("inference_speed.py", *args, monkeypatch=monkeypatch, capsys=capsys)
+    assert "2dcnn fp32: 64:" in out and "2dcnn: record 100 (30.1 min, 2,271 beats)" in out
+
+
+def test_arch_speed(monkeypatch, capsys):
+    args = ["2dcnn", "--steps", "1", "--repeats", "1", "--warmup", "0"]
+    out = run_script("arch_speed.py", *args, monkeypatch=monkeypatch, capsys=capsys)
+    assert "2dcnn" in out and "308,933" in out and "reproduce:" in out
+
+
+def test_harness_overhead(tmp_path, monkeypatch, capsys):
+    budget = get_budget("smoke")
+    store = stored_run(tmp_path / "run", [Combo(n, "none") for n in "ab"], budget)
+    store.save_timing(Timing(60.0, 3.0, 1.0, 2, ClusterSummary(2, 0, 1), runs=8, runs_reused=0))
+    out = run_script("harness_overhead.py", str(store.root), monkeypatch=monkeypatch,
+                     capsys=capsys)  # fmt: skip
+    assert "busy share of the slots" in out and "Ray start                      3.0 s" in out
+
+
+@pytest.fixture(autouse=True)
+def _benchmarks_importable(monkeypatch):
+    """The scripts' own folder on sys.path, as when Python runs one of them."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
