@@ -30,6 +30,7 @@ import torch
 from mads_zoo import codec
 from mads_zoo.config import RunRequest, parse_overrides, resolve_run
 from mads_zoo.data.folds import Folds, prepare_folds
+from mads_zoo.data.spec import DataSpec
 from mads_zoo.fileio import write_text
 from mads_zoo.metrics import MetricName
 from mads_zoo.plots import pyplot, save
@@ -38,7 +39,7 @@ from mads_zoo.train.engine import evaluate
 from mads_zoo.train.result import EpochRecord
 from mads_zoo.train.run import fit
 from mads_zoo.train.runtime import configure_threads
-from mads_zoo.train.spec import DataSpec, Recipe
+from mads_zoo.train.spec import Recipe
 
 THRESHOLDS = (0.98, 0.985)
 #: The recipe the engine had before step 7 (``--set`` keys that bring it back).

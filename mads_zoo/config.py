@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mads_zoo import codec
+from mads_zoo.data.spec import DataSpec
 from mads_zoo.errors import ConfigError, UnknownNameError
 from mads_zoo.metrics import MetricName
 from mads_zoo.registry import get_registry
 from mads_zoo.specs import Architecture
-from mads_zoo.train.spec import ENGINE_KEYS, DataSpec, Recipe, RunSpec, Training
+from mads_zoo.train.spec import ENGINE_KEYS, Recipe, RunSpec, Training
 
 
 def parse_value(text: str) -> Any:

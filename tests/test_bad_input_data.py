@@ -12,8 +12,8 @@ from test_data_readers import kaggle_dir, parquet_dir, table
 from mads_zoo.data import Beats, mitbih, prepare_folds, verify
 from mads_zoo.data.cache import load_arrays
 from mads_zoo.data.records import MITDB_RECORDS, RECORD_EXTENSIONS
+from mads_zoo.data.spec import DataSpec
 from mads_zoo.errors import DataError
-from mads_zoo.train.spec import DataSpec
 
 #: A subset that keeps the mitbih builds here well under a second each.
 SUBSET = ("100", "105")

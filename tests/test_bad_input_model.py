@@ -80,11 +80,11 @@ def built(name: str, num_classes: int = 5):
 def untrained_meta():
     """The metadata of an untrained ``2dcnn`` of the synthetic dataset."""
     from mads_zoo.config import resolve_config
+    from mads_zoo.data.spec import DataSpec
     from mads_zoo.metrics import Metrics
     from mads_zoo.registry import get_registry
     from mads_zoo.train.checkpoint import CheckpointMeta
     from mads_zoo.train.result import FoldSizes
-    from mads_zoo.train.spec import DataSpec
 
     return CheckpointMeta(
         architecture="2dcnn",
@@ -235,7 +235,7 @@ def test_a_diverged_bench_trial_is_a_failure_not_a_score(bad_models):
     from mads_zoo.bench.results import Combo
     from mads_zoo.bench.trial import run_trial
     from mads_zoo.data.folds import prepare_folds
-    from mads_zoo.train.spec import DataSpec
+    from mads_zoo.data.spec import DataSpec
 
     combo = Combo("exp-net", "none")
     run = run_record([combo], get_budget("smoke"))

@@ -256,7 +256,7 @@ def test_resume_refuses_data_other_than_the_runs_own(tmp_path):
 def test_a_config_over_the_compute_cap_is_refused_before_it_trains():
     from mads_zoo.bench.trial import run_trial
     from mads_zoo.data.folds import SealedTestFold, prepare_folds
-    from mads_zoo.train.spec import DataSpec
+    from mads_zoo.data.spec import DataSpec
 
     combo = Combo("2dcnn", "none")
     tight = run_record([combo], get_budget("smoke", {"max_mflops": 10}))

@@ -23,10 +23,11 @@ from mads_zoo.bench.results import (
     TrialSpec,
 )
 from mads_zoo.data.folds import FoldCounts
+from mads_zoo.data.spec import DataSpec
 from mads_zoo.metrics import MetricName, Metrics
 from mads_zoo.stats import Summary
 from mads_zoo.train.result import RunStatus
-from mads_zoo.train.spec import DataSpec, Recipe, RunSpec, Training
+from mads_zoo.train.spec import Recipe, RunSpec, Training
 
 CLASSES = ("N", "S", "V", "F", "Q")
 

@@ -9,9 +9,9 @@ import pytest
 from conftest import files_under, write_distribution
 
 from mads_zoo.data import load_beats, prepare_folds
+from mads_zoo.data.spec import DataSpec
 from mads_zoo.errors import PluginError, UnknownNameError
 from mads_zoo.testing import check_sampler
-from mads_zoo.train.spec import DataSpec
 
 #: A plugin with samplers and datasets that record, break or misbehave, installed per test.
 SAMPLER_PLUGIN = """

@@ -14,9 +14,9 @@ from mads_zoo.data import load_beats, prepare_folds
 from mads_zoo.data.locate import find_mitdb
 from mads_zoo.data.mitbih import beats_from_signal, build_beats, cache_file, read_record
 from mads_zoo.data.records import AAMI_LABEL, DS1, DS2, MITDB_RECORDS, PACED
+from mads_zoo.data.spec import DataSpec
 from mads_zoo.errors import DataError, DataNotFoundError
 from mads_zoo.testing import check_dataset
-from mads_zoo.train.spec import DataSpec
 
 #: Beat annotations per AAMI class in the 48 records (PhysioNet; checked below with wfdb).
 ANNOTATED = {"N": 90_631, "S": 2_781, "V": 7_236, "F": 803, "Q": 8_043}

@@ -11,10 +11,10 @@ import pytest
 from conftest import files_under
 
 from mads_zoo.data import load_beats, prepare_folds
+from mads_zoo.data.spec import DataSpec
 from mads_zoo.data.synthetic import make_beats
 from mads_zoo.errors import DataError, DataNotFoundError
 from mads_zoo.testing import check_dataset
-from mads_zoo.train.spec import DataSpec
 
 _BEATS = make_beats(size=300, seed=5)
 _ORDER = np.random.default_rng(5).permutation(300)  # make_beats orders the beats by class

@@ -10,6 +10,7 @@ import pytest
 from mads_zoo import codec
 from mads_zoo.config import RunRequest, resolve_run
 from mads_zoo.data.folds import prepare_folds
+from mads_zoo.data.spec import DataSpec
 from mads_zoo.errors import ConfigError, UnknownNameError
 from mads_zoo.metrics import MetricName
 from mads_zoo.train.engine import evaluate
@@ -22,7 +23,7 @@ from mads_zoo.train.run import (
     load_model,
     train_and_save,
 )
-from mads_zoo.train.spec import DataSpec, FoldName, RunSpec
+from mads_zoo.train.spec import FoldName, RunSpec
 
 
 def _spec(**request) -> RunSpec:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mads_zoo.bench.leaderboard import ranked
+from mads_zoo.bench.leaderboard import ranked, selection_score
 from mads_zoo.bench.results import ComboResult, Outcome
 from mads_zoo.stats import Summary
 
@@ -58,16 +58,14 @@ def _reached(r: ComboResult | None) -> str:
 
 
 def _figures(r: ComboResult | None, metric: str) -> dict[str, Summary | None]:
-    selection = None
-    if r is not None and r.val is not None:
-        selection = r.val
-    elif r is not None and r.score is not None:
-        selection = Summary.of([r.score])
-    tested = r is not None and bool(r.test)
+    names = (f"val {metric}", "test accuracy", "test macro_f1")
+    if r is None:
+        return dict.fromkeys(names)
+    tested = bool(r.test)
     return {
-        f"val {metric}": selection,
-        "test accuracy": r.test_summary("accuracy") if r is not None and tested else None,
-        "test macro_f1": r.test_summary("macro_f1") if r is not None and tested else None,
+        names[0]: selection_score(r),
+        names[1]: r.test_summary("accuracy") if tested else None,
+        names[2]: r.test_summary("macro_f1") if tested else None,
     }
 
 

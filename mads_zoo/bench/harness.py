@@ -34,6 +34,7 @@ from mads_zoo.bench.results import (
 )
 from mads_zoo.data.cache import digest
 from mads_zoo.data.folds import FoldCounts, Folds, load_beats, prepare_folds
+from mads_zoo.data.spec import DataSpec
 from mads_zoo.errors import (
     ConfigError,
     DataError,
@@ -45,7 +46,6 @@ from mads_zoo.errors import (
 )
 from mads_zoo.hardware import available_cores
 from mads_zoo.registry import get_registry
-from mads_zoo.train.spec import DataSpec
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,8 @@ def _reached(r: ComboResult) -> Reached:
     return Reached(f"rung {r.rung}")
 
 
-def _score(r: ComboResult) -> Summary | None:
+def selection_score(r: ComboResult) -> Summary | None:
+    """The metric a combo was ranked on: over the final seeds, else its one run at a rung."""
     if r.val is not None:
         return r.val
     return Summary.of([r.score]) if r.score is not None else None
@@ -100,7 +101,7 @@ def combo_row(r: ComboResult, rank: int | None, leader: ComboResult | None) -> L
         reached=_reached(r),
         rank=rank,
         selected=r.outcome is Outcome.SELECTED,
-        score=_score(r),
+        score=selection_score(r),
         versus=versus,
         test_accuracy=r.test_summary("accuracy") if finals else None,
         test_macro_f1=r.test_summary("macro_f1") if finals else None,

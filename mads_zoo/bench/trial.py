@@ -12,7 +12,6 @@ zero-copy by every trial; a tuning trial's folds do not hold the test fold at al
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import torch
 from torch import nn
@@ -26,7 +25,7 @@ from mads_zoo.data.splits import left_out_classes
 from mads_zoo.errors import MadsZooError, one_line, traceback_text
 from mads_zoo.train.engine import evaluate
 from mads_zoo.train.result import RunStatus
-from mads_zoo.train.run import fit
+from mads_zoo.train.run import Admit, fit
 from mads_zoo.train.runtime import configure_threads, inference_precision
 
 
@@ -97,7 +96,7 @@ class OverBudget(MadsZooError):
     """A config whose model exceeds the budget's compute cap; the trial is refused."""
 
 
-def compute_cap(budget: Budget, input_shape: tuple[int, ...]) -> Any:
+def compute_cap(budget: Budget, input_shape: tuple[int, ...]) -> Admit:
     """The check a built model must pass before it trains: the budget's ``max_mflops``."""
 
     def admit(model: nn.Module) -> None:

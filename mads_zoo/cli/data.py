@@ -22,8 +22,8 @@ from rich.table import Table
 from mads_zoo.cli.console import console, err_console
 from mads_zoo.data.folds import load_beats, prepare_folds
 from mads_zoo.data.progress import reporting
+from mads_zoo.data.spec import DataSpec
 from mads_zoo.data.verify import verifying
-from mads_zoo.train.spec import DataSpec
 
 data_app = typer.Typer(help="Prepare datasets and inspect their folds.", no_args_is_help=True)
 

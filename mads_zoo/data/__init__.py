@@ -3,7 +3,7 @@
 The main entry points::
 
     from mads_zoo.data import prepare_folds, load_beats, Beats
-    from mads_zoo.train.spec import DataSpec
+    from mads_zoo.data.spec import DataSpec
 
     folds = prepare_folds(DataSpec("mitbih", split="inter", sampler="smote"), layout="2d")
     model.fit(folds.train.x, folds.train.y, validation=(folds.val.x, folds.val.y))

@@ -16,10 +16,10 @@ import numpy as np
 from mads_zoo.data.beats import Beats
 from mads_zoo.data.layout import check_layout, to_layout
 from mads_zoo.data.resample import resample
+from mads_zoo.data.spec import DataSpec
 from mads_zoo.data.splits import check_split, split_rows
 from mads_zoo.errors import DataError, DataNotFoundError, MadsZooError, PluginError, one_line
 from mads_zoo.registry import get_registry
-from mads_zoo.train.spec import DataSpec
 
 
 def load_beats(dataset: str = "mitbih", data_dir: Path | str | None = None) -> Beats:

@@ -20,6 +20,7 @@ from torch import nn
 
 from mads_zoo import codec
 from mads_zoo.__about__ import __version__
+from mads_zoo.data.spec import DataSpec
 from mads_zoo.errors import CheckpointError, DivergedError, one_line
 from mads_zoo.fileio import atomic_file
 from mads_zoo.metrics import Metrics
@@ -28,7 +29,6 @@ from mads_zoo.registry import get_registry
 from mads_zoo.specs import Architecture
 from mads_zoo.train.result import FoldSizes
 from mads_zoo.train.runtime import inference_precision
-from mads_zoo.train.spec import DataSpec
 
 FORMAT = "mads-zoo-checkpoint/2"
 
