@@ -23,7 +23,7 @@ lint: install  ## ruff, then mypy (strict on the engine, the plugins and benchma
 test: lint  ## ruff and mypy, then the whole test suite
 	$(BIN)/python -m pytest
 
-bench: install  ## the main job: every (architecture x sampler) combo under the default budget
+bench: install  ## the main job: every (architecture x imbalance strategy) combo under the default budget
 	$(BIN)/mads-zoo bench --all
 
 clean:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mads_zoo import codec
-from mads_zoo.data.spec import DataSpec
+from mads_zoo.data.spec import DataSpec, default_dataset
 from mads_zoo.errors import ConfigError, UnknownNameError
 from mads_zoo.metrics import MetricName
 from mads_zoo.registry import get_registry
@@ -133,7 +133,10 @@ class RunRequest:
     ``None`` means "the config file's, else the default". ``seed`` seeds the model
     (initialisation, batch order); ``data_seed`` the split, validation and sampler (default:
     ``seed``, as ``mads-zoo train --seed`` does; a bench keeps its own for every trial).
-    ``epochs`` wins over the config's; ``beats`` replaces epochs as the run's length.
+    ``epochs`` wins over the config's; ``beats`` replaces epochs as the run's length; ``loss``
+    (a strategy's, :mod:`mads_zoo.strategies`) wins over the config's. With
+    no dataset named, the split chooses it (:func:`~mads_zoo.data.spec.default_dataset`:
+    ``inter`` reads the rhythm-aware beats).
     """
 
     architecture: str
@@ -155,12 +158,14 @@ class RunRequest:
     monitor: MetricName | None = None
     precision: str = "auto"
     device: str = "auto"
+    loss: str | None = None
 
 
 def _data_spec(request: RunRequest, file: ConfigFile) -> DataSpec:
+    split = request.split or file.split or "intra"
     return DataSpec(
-        dataset=request.dataset or file.dataset or "mitbih",
-        split=request.split or file.split or "intra",
+        dataset=request.dataset or file.dataset or default_dataset(split),
+        split=split,
         sampler=request.sampler or file.sampler or "none",
         seed=request.seed if request.data_seed is None else request.data_seed,
         val_fraction=request.val_fraction,
@@ -201,11 +206,14 @@ def resolve_run(request: RunRequest) -> RunSpec:
             raise ConfigError(
                 f"{request.config_file} is a config for {file.architecture!r}, not {arch.name!r}"
             )
+    overrides = dict(request.overrides)
+    if request.loss is not None:  # a strategy's loss: part of the config a checkpoint records
+        overrides["loss"] = request.loss
     config = resolve_config(
         arch,
         preset=request.preset or file.preset,
         file_config=file.config,
         sample=request.sample,
-        overrides=request.overrides,
+        overrides=overrides,
     )
     return RunSpec(arch.name, config, _training(request, config), _data_spec(request, file))

@@ -58,6 +58,7 @@ def register_datasets(register: Register) -> None:
     """Register beat sources: call ``register(mads_zoo.Dataset(name, load, description))``.
 
     ``load(data_dir)`` gets a ``pathlib.Path`` or ``None`` (use the dataset's default place)
-    and returns a ``mads_zoo.data.Beats``: beats ``x`` of shape ``(n, 187)`` float32 in
-    [0, 1], labels ``y`` (n,) int64 in ``0..len(classes)-1``, and per-beat provenance.
+    and returns a ``mads_zoo.data.Beats``: signals ``x`` of shape ``(n, C, L)`` float32
+    (finite; any channels and length), labels ``y`` (n,) int64 in ``0..len(classes)-1``,
+    optional named per-example ``features`` ``(n, k)``, and per-beat provenance.
     """

@@ -36,16 +36,19 @@ def check_output(
     """One forward pass of two zero beats: the logits must have shape ``(2, num_classes)``.
 
     Runs in eval mode without gradients (no batch-norm statistics move, no random numbers are
-    drawn) and restores the model's mode; a failure is a one-line :class:`PluginError`.
+    drawn) and restores the model's mode; a failure is a one-line :class:`PluginError`. A
+    :class:`~mads_zoo.fusion.FeatureInputs` also gets two rows of zero features.
     """
     import torch
+
+    from mads_zoo.fusion import call_with_zero_features
 
     expected = (2, num_classes)
     training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            out = model(torch.zeros(expected[0], *input_shape))
+            out = call_with_zero_features(model, torch.zeros(expected[0], *input_shape))
     except Exception as error:
         raise PluginError(
             f"{_label(arch)} failed a forward pass on a batch of shape "
@@ -64,19 +67,26 @@ def build_model(
     *,
     num_classes: int = 5,
     input_shape: tuple[int, ...] | None = None,
+    num_features: int = 0,
     check: bool = True,
 ) -> torch.nn.Module:
     """Call ``arch.build`` with the model part of ``config``; check what it returned.
 
     It must be a Module whose logits have shape ``(batch, num_classes)`` (:func:`check_output`,
-    skipped with ``check=False`` by callers that run stricter checks of their own).
+    skipped with ``check=False`` by callers that run stricter checks of their own). With
+    ``num_features`` per-example features, or an architecture that ``takes_features``, the
+    model is wrapped in a :class:`~mads_zoo.fusion.FeatureInputs` (``forward(x, features)``).
     """
     import torch
 
+    from mads_zoo.fusion import EMBEDDING, FeatureInputs
+
     model_config = model_keys(config)
     shape = tuple(input_shape or arch.input_shape)
+    fuse = num_features > 0 and not arch.takes_features
+    extra = {"num_features": num_features} if arch.takes_features else {}
     try:
-        model = arch.build(model_config, shape, num_classes)
+        model = arch.build(model_config, shape, EMBEDDING if fuse else num_classes, **extra)
     except MadsZooError:
         raise
     except Exception as error:
@@ -87,9 +97,12 @@ def build_model(
         raise PluginError(
             f"{_label(arch)}: build returned a {type(model).__name__}, expected a torch.nn.Module"
         )
+    built: torch.nn.Module = model
+    if fuse or arch.takes_features:
+        built = FeatureInputs(model, num_features, num_classes, fuse=fuse)
     if check:
-        check_output(arch, model, shape, num_classes)
-    return model
+        check_output(arch, built, shape, num_classes)
+    return built
 
 
 def count_parameters(model: torch.nn.Module) -> int:

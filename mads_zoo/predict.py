@@ -1,8 +1,11 @@
 """Classify beats from a WFDB record or a CSV of beats with a trained checkpoint.
 
-A WFDB record's beats are cut with the same recipe as the training data
-(:func:`mads_zoo.data.mitbih.beats_from_signal`): beat positions from its reference
-annotations when a ``.atr`` file is present, otherwise from wfdb's XQRS detector.
+A WFDB record's beats are cut with the same recipe as the model's training data: the
+Kaggle-compatible beats (:func:`mads_zoo.data.mitbih.beats_from_signal`) or the rhythm-aware
+ones (:func:`mads_zoo.data.rhythm.cut_record`, RR features included), chosen by the
+checkpoint's input signature; beat positions from the record's reference annotations when a
+``.atr`` file is present, otherwise from wfdb's XQRS detector. A CSV holds Kaggle-compatible
+beats (187 values per row). Input of another signature than the model's is refused.
 """
 
 from __future__ import annotations
@@ -16,20 +19,47 @@ import numpy as np
 from mads_zoo.data.beats import BEAT_LENGTH
 from mads_zoo.data.kaggle_csv import read_csv
 from mads_zoo.data.layout import to_layout
-from mads_zoo.data.mitbih import PREFERRED_LEAD, beats_from_signal
+from mads_zoo.data.mitbih import RecordSignals, beats_from_signal, record_leads
+from mads_zoo.data.rhythm import AFTER_R, BEFORE_R, FEATURES, cut_record
+from mads_zoo.data.spec import InputSignature
 from mads_zoo.data.tables import TablePart, beats_from_tables
 from mads_zoo.errors import DataError, DataNotFoundError, one_line
 
 WFDB_SUFFIXES = {".hea", ".dat", ".atr", ""}
 
 
+#: The signature of the rhythm-aware beats of one lead: the lead and its difference from the
+#: patient's template (two leads: ``channels=4``).
+RHYTHM_SIGNATURE = InputSignature(2, BEFORE_R + AFTER_R, FEATURES)
+
+
 @dataclass(frozen=True)
 class InputBeats:
-    """Beats read for prediction plus the columns that say where each came from."""
+    """Beats read for prediction plus the columns that say where each came from.
+
+    ``x`` is ``(n, C, L)``; ``features`` ``(n, k)`` (``k`` may be 0).
+    """
 
     x: np.ndarray
     columns: dict[str, np.ndarray]
     source: str
+    features: np.ndarray | None = None
+
+    @property
+    def signature(self) -> InputSignature:
+        """What one of these beats is: channels, length, feature names."""
+        x = self.x if self.x.ndim == 3 else self.x[:, None, :]
+        names = FEATURES if self.features is not None and self.features.shape[1] else ()
+        return InputSignature(x.shape[1], x.shape[2], names)
+
+
+def check_signature(beats: InputBeats, model: InputSignature, source: Path) -> None:
+    """A one-line :class:`DataError` unless ``beats`` are of the ``model``'s input signature."""
+    found = beats.signature
+    if found != model:
+        raise DataError(
+            f"the model takes {model.describe()}; {source.name} gives {found.describe()}"
+        )
 
 
 def _beats_from_csv(path: Path) -> InputBeats:
@@ -48,21 +78,23 @@ def _beats_from_csv(path: Path) -> InputBeats:
     return InputBeats(beats.x, {"label": beats.y} if labelled else {}, "csv")
 
 
-def _beats_from_record(path: Path) -> InputBeats:
+def _beats_from_record(path: Path, signature: InputSignature) -> InputBeats:
     import wfdb
 
     record = path.with_suffix("") if path.suffix in WFDB_SUFFIXES else path
     if not record.with_suffix(".hea").is_file():
         raise DataNotFoundError(f"{record}.hea not found; give a WFDB record or a CSV of beats")
+    rhythm = signature.features == RHYTHM_SIGNATURE.features
     try:
         header = wfdb.rdheader(str(record))
-        lead = PREFERRED_LEAD if PREFERRED_LEAD in header.sig_name else header.sig_name[0]
-        signal = wfdb.rdrecord(str(record), channel_names=[lead]).p_signal[:, 0]
+        count = signature.channels // RHYTHM_SIGNATURE.channels if rhythm else 1
+        leads = record_leads(list(header.sig_name), max(1, count))
+        signal = wfdb.rdrecord(str(record), channel_names=leads).p_signal
     except Exception as error:  # wfdb raises many types for bad files
         problem = f"record {record.name} cannot be read ({one_line(error)})"
         raise DataError(problem) from error
     if not np.isfinite(signal).all():
-        raise DataError(f"record {record.name}: lead {lead} has NaN samples")
+        raise DataError(f"record {record.name}: lead {', '.join(leads)} has NaN samples")
     if record.with_suffix(".atr").is_file():
         annotation = wfdb.rdann(str(record), "atr")
         samples = np.asarray(annotation.sample, dtype=np.int64)
@@ -71,33 +103,54 @@ def _beats_from_record(path: Path) -> InputBeats:
     else:
         from wfdb.processing import xqrs_detect
 
-        samples = np.sort(np.asarray(xqrs_detect(signal, fs=header.fs, verbose=False)))
+        samples = np.sort(np.asarray(xqrs_detect(signal[:, 0], fs=header.fs, verbose=False)))
         symbols = np.full(len(samples), "N")  # positions only: the model assigns the class
         source = "xqrs"
-    x, keep, beat = beats_from_signal(signal, header.fs, samples, symbols)
+    if rhythm:
+        signals = RecordSignals(record.name, tuple(leads), header.fs, signal, samples, symbols)
+        cut = cut_record(signals)
+        columns = {"sample": cut.sample}
+        if source == "annotations":
+            columns["symbol"] = cut.symbol
+        return InputBeats(cut.x, columns, source, cut.features)
+    x, keep, beat = beats_from_signal(signal[:, 0], header.fs, samples, symbols)
     columns = {"sample": samples[beat][keep]}
     if source == "annotations":
         columns["symbol"] = symbols[beat][keep]
     return InputBeats(x, columns, source)
 
 
-def read_input_beats(path: Path) -> InputBeats:
-    """Beats ``(n, 187)`` from a ``.csv`` file or a WFDB record (path with or without suffix)."""
+def read_input_beats(path: Path, signature: InputSignature | None = None) -> InputBeats:
+    """Beats from a ``.csv`` file or a WFDB record (path with or without suffix).
+
+    ``signature`` is the model's (default: the Kaggle-compatible beat): it chooses how a
+    record's beats are cut, and beats of another signature are a one-line :class:`DataError`.
+    """
     path = Path(path)
+    wanted = signature or InputSignature()
     if path.suffix.lower() == ".csv":
         if not path.is_file():
             raise DataNotFoundError(f"{path} does not exist")
-        return _beats_from_csv(path)
-    return _beats_from_record(path)
+        beats = _beats_from_csv(path)
+    else:
+        beats = _beats_from_record(path, wanted)
+    check_signature(beats, wanted, path)
+    return beats
 
 
 def predict_beats(
-    model: Any, layout: str, x: np.ndarray, classes: tuple[str, ...], precision: str = "fp32"
+    model: Any,
+    layout: str,
+    x: np.ndarray,
+    classes: tuple[str, ...],
+    precision: str = "fp32",
+    features: np.ndarray | None = None,
 ) -> Any:
     """A table (pandas DataFrame) of predicted class and per-class probabilities.
 
     ``precision`` is the checkpoint's inference precision
-    (:meth:`mads_zoo.train.checkpoint.Checkpoint.inference_precision`).
+    (:meth:`mads_zoo.train.checkpoint.Checkpoint.inference_precision`); ``features`` the
+    beats' per-example features, if the model takes any.
     """
     import pandas as pd
     import torch
@@ -105,7 +158,7 @@ def predict_beats(
     from mads_zoo.train.engine import predict_logits
 
     x_model = torch.from_numpy(to_layout(x, layout))
-    logits = predict_logits(model, x_model, precision=precision)
+    logits = predict_logits(model, x_model, features, precision=precision)
     probabilities = torch.softmax(logits, dim=1).numpy()
     frame = pd.DataFrame({"class": np.asarray(classes)[probabilities.argmax(1)]})
     for i, name in enumerate(classes):

@@ -9,6 +9,7 @@ reports that plugin as broken and keeps loading the others.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,9 +19,42 @@ from typing import Any
 from mads_zoo.errors import SpecError
 from mads_zoo.space import Space
 
-#: Input shape (without the batch) of each layout: "1d" is a beat of 187 samples,
-#: "2d" the same beat zero-padded to 192 and reshaped to 16 x 12.
-LAYOUTS: Mapping[str, tuple[int, ...]] = MappingProxyType({"1d": (1, 187), "2d": (1, 16, 12)})
+#: The input layouts an architecture may declare, with what each does to an example of
+#: ``C`` channels x ``L`` samples (:func:`layout_shape`).
+LAYOUT_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "1d": "(C, L): the signal as it is",
+        "2d": "(C, H, W): each channel zero-padded to H x W and folded row by row",
+    }
+)
+
+
+def grid(length: int) -> tuple[int, int]:
+    """The near-square ``(H, W)`` grid a channel of ``length`` samples folds into ("2d").
+
+    ``H`` is the smallest multiple of 4 that is at least ``sqrt(length)`` and
+    ``W = ceil(length / H)``: 187 -> 16 x 12 (the course's view), 88 -> 12 x 8, 50 -> 8 x 7.
+    """
+    if length < 1:
+        raise ValueError(f"a channel needs at least one sample, got {length}")
+    height = 4 * math.ceil(math.ceil(math.sqrt(length)) / 4)
+    return height, math.ceil(length / height)
+
+
+def layout_shape(layout: str, channels: int, length: int) -> tuple[int, ...]:
+    """The input shape (no batch) of an example of ``channels`` x ``length`` in ``layout``."""
+    if layout == "1d":
+        return (channels, length)
+    if layout == "2d":
+        return (channels, *grid(length))
+    raise ValueError(f"unknown layout {layout!r}; use one of {sorted(LAYOUT_NAMES)}")
+
+
+#: Input shape (without the batch) of each layout for the Kaggle-compatible MIT-BIH beat
+#: (one channel of 187 samples): "1d" (1, 187), "2d" (1, 16, 12).
+LAYOUTS: Mapping[str, tuple[int, ...]] = MappingProxyType(
+    {name: layout_shape(name, 1, 187) for name in LAYOUT_NAMES}
+)
 
 #: The seed report's own optimizer settings (Adam at 1e-3, ReduceLROnPlateau, 30 epochs); the
 #: ``seed-best`` presets carry them so that they reproduce the seed's recipe, not the engine's.
@@ -79,14 +113,22 @@ class Architecture:
 
     Attributes:
         name: Unique across all plugins; lowercase letters, digits and '-'.
-        layout: ``"1d"`` (input ``(batch, 1, 187)``) or ``"2d"`` (input ``(batch, 1, 16, 12)``).
+        layout: ``"1d"`` (input ``(batch, C, L)``) or ``"2d"`` (input ``(batch, C, H, W)``,
+            each channel folded near-square: :func:`grid`); MIT-BIH's Kaggle-compatible beats
+            are ``(1, 187)`` and ``(1, 16, 12)``.
         build: ``build(config, input_shape, num_classes) -> torch.nn.Module`` returning logits
             ``(batch, num_classes)``; ``config`` is the merged config minus the engine keys
-            (:data:`mads_zoo.train.spec.ENGINE_KEYS`).
+            (:data:`mads_zoo.train.spec.ENGINE_KEYS`). With ``takes_features`` it is also
+            given ``num_features=k``.
         defaults: The config used when nothing else is said; engine keys allowed.
         search_space: Key -> :mod:`mads_zoo.space` object; what the harness may tune.
         presets: Named partial configs applied over ``defaults`` (e.g. ``"seed-best"``).
         description: One line for ``mads-zoo list``.
+        takes_features: ``False`` (the default): the model's ``forward(x)`` sees the signal
+            only and the engine fuses a dataset's per-example features with its output
+            (``docs/engine.md``). ``True``: the model handles them itself, as
+            ``forward(x, features)`` with ``features`` ``(batch, k)`` standardised on the
+            training fold (``k`` may be 0).
     """
 
     name: str
@@ -96,12 +138,17 @@ class Architecture:
     search_space: Mapping[str, Space] = field(default_factory=dict)
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     description: str = ""
+    takes_features: bool = False
 
     def __post_init__(self) -> None:
         _check_common(self)
-        if self.layout not in LAYOUTS:
-            problem = f"unknown layout {self.layout!r}; use one of {sorted(LAYOUTS)}"
+        if self.layout not in LAYOUT_NAMES:
+            problem = f"unknown layout {self.layout!r}; use one of {sorted(LAYOUT_NAMES)}"
             raise _fail(self, "layout", problem)
+        if not isinstance(self.takes_features, bool):
+            raise _fail(
+                self, "takes_features", f"must be True or False, got {self.takes_features!r}"
+            )
         defaults = _frozen_mapping(self, "defaults", self.defaults)
         search_space = _frozen_mapping(self, "search_space", self.search_space)
         presets = _frozen_mapping(self, "presets", self.presets)
@@ -129,7 +176,10 @@ class Architecture:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        """The default input shape (without the batch) of this architecture's layout."""
+        """The input shape of MIT-BIH's Kaggle-compatible beat (1 x 187) in this layout.
+
+        Other datasets give other shapes (:func:`layout_shape`); a model must accept any.
+        """
         return LAYOUTS[self.layout]
 
 
@@ -163,10 +213,11 @@ class Sampler:
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A source of labelled beats.
+    """A source of labelled examples (beats).
 
     ``load(data_dir)`` gets a :class:`pathlib.Path` (or ``None`` for the dataset's own
-    default location) and returns a :class:`mads_zoo.data.Beats`; see ``docs/plugins.md``.
+    default location) and returns a :class:`mads_zoo.data.Beats`: signals of any channels x
+    length, optional named per-example features; see ``docs/plugins.md``.
     """
 
     name: str

@@ -50,6 +50,8 @@ def _configs(arch: Architecture, samples: int, seed: int) -> list[tuple[str, dic
 def _check_forward(arch: Architecture, label: str, model: Any, num_classes: int) -> None:
     import torch
 
+    from mads_zoo.fusion import call_with_zero_features
+
     generator = torch.Generator().manual_seed(0)
     for mode in ("train", "eval"):
         model.train(mode == "train")
@@ -58,7 +60,7 @@ def _check_forward(arch: Architecture, label: str, model: Any, num_classes: int)
             x = torch.rand((batch, *arch.input_shape), generator=generator)
             with torch.set_grad_enabled(mode == "train"):
                 try:
-                    out = model(x)
+                    out = call_with_zero_features(model, x)
                 except Exception as error:
                     raise AssertionError(f"{where}: forward raised {error!r}") from error
             assert isinstance(out, torch.Tensor), f"{where}: returned {type(out).__name__}"
@@ -157,7 +159,7 @@ def check_dataset(dataset: Any, data_dir: Any = None) -> dict[str, int]:
     """Check that ``dataset`` loads like the engine needs.
 
     ``load(data_dir)`` returns a :class:`mads_zoo.data.Beats` (whose construction checks
-    shapes, dtypes, NaN, the [0, 1] range and labels) with the classes the dataset declares,
+    shapes, dtypes, NaN, labels and features) with the classes the dataset declares,
     the same beats on a second call, and beats the ``intra`` split can divide (and ``inter``
     too when every beat has a record id). Returns the beats per class name.
     """

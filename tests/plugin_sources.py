@@ -79,3 +79,83 @@ def register_architectures(register):
 def good(name: str) -> str:
     """A plugin registering architecture ``name`` and sampler ``name-sampler``."""
     return GOOD.format(name=name)
+
+
+#: A third-party dataset of another shape than MIT-BIH's beats: 3 channels x 50 samples, 3
+#: imbalanced classes, 2 named per-example features, values well outside [0, 1]; SYNTHETIC
+#: and seeded. Also a tiny architecture that takes the features itself (``takes_features``).
+SHAPED_DATASET = """
+import mads_zoo
+from mads_zoo import space
+
+CLASSES = ("calm", "spike", "wave")
+COUNTS = (420, 120, 60)  # imbalanced: 70 / 20 / 10 %
+CHANNELS, LENGTH = 3, 50
+
+
+def load(data_dir):
+    import numpy as np
+
+    from mads_zoo.data import Beats
+
+    rng = np.random.default_rng(7)
+    y = np.repeat(np.arange(3, dtype=np.int64), COUNTS)
+    n = len(y)
+    t = np.linspace(0.0, 1.0, LENGTH)
+    x = rng.normal(0.0, 0.3, (n, CHANNELS, LENGTH))
+    x += 2.0 * np.sin(2 * np.pi * (t + rng.uniform(0, 1, (n, 1, 1))))  # calm: a slow swell only
+    spike, wave = y == 1, y == 2
+    centre = rng.uniform(0.2, 0.8, (int(spike.sum()), 1, 1))
+    x[spike] += 12.0 * np.exp(-(((t - centre) / 0.03) ** 2)) * np.array([1, -1, 0.5])[:, None]
+    phase = np.arange(CHANNELS)[:, None] / CHANNELS
+    x[wave] += 5.0 * np.sin(2 * np.pi * 6 * (t + phase)) + 8.0 * t  # fast and rising
+    energy = (x**2).mean(axis=(1, 2))
+    slope = np.polyfit(t, x[:, 2].T, 1)[0]
+    return Beats(
+        x=x.astype(np.float32),
+        y=y,
+        classes=CLASSES,
+        features=np.column_stack([energy, slope]).astype(np.float32),
+        feature_names=("energy", "slope"),
+    )
+
+
+def build_feature_net(config, input_shape, num_classes, num_features):
+    import torch
+    from torch import nn
+
+    class FeatureNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.num_features = num_features
+            self.seen = None
+            size = 1
+            for dim in input_shape:
+                size *= dim
+            self.signal = nn.Sequential(nn.Flatten(), nn.Linear(size, config["hidden"]), nn.ReLU())
+            self.out = nn.Linear(config["hidden"] + num_features, num_classes)
+
+        def forward(self, x, features):
+            self.seen = tuple(features.shape)
+            return self.out(torch.cat([self.signal(x), features], dim=1))
+
+    return FeatureNet()
+
+
+@mads_zoo.hookimpl
+def register_datasets(register):
+    register(mads_zoo.Dataset(
+        name="shaped-toy", load=load, classes=CLASSES,
+        description="SYNTHETIC 3-channel toy signals with two features (a test plugin).",
+    ))
+
+
+@mads_zoo.hookimpl
+def register_architectures(register):
+    register(mads_zoo.Architecture(
+        name="feature-net", layout="1d", build=build_feature_net, takes_features=True,
+        defaults={"hidden": 8, "batch_size": 32, "lr": 0.01},
+        search_space={"hidden": space.choice([8, 16])},
+        description="Takes the features itself (a test plugin).",
+    ))
+"""

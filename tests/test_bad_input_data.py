@@ -199,15 +199,11 @@ def corrupt(path: Path, change) -> None:
 
 
 def nan_beat(a):
-    a["x"][3, 5] = np.nan
+    a["x"].reshape(len(a["x"]), -1)[3, 5] = np.nan
 
 
 def label_9(a):
     a["y"][0] = 9
-
-
-def loud(a):
-    a["x"][0, 0] = 2.0
 
 
 def narrow(a):
@@ -226,7 +222,9 @@ def no_y(a):
     del a["y"]
 
 
-CORRUPTIONS = [nan_beat, label_9, loud, narrow, short_y, float64, no_y]
+#: (A value outside [0, 1] is no corruption: signals are any finite values, their scale the
+#: dataset's choice.)
+CORRUPTIONS = [nan_beat, label_9, narrow, short_y, float64, no_y]
 
 
 @pytest.mark.parametrize("change", CORRUPTIONS, ids=lambda f: f.__name__)

@@ -37,7 +37,7 @@ def kaggle_run(tmp_path, monkeypatch) -> Path:
 
     monkeypatch.setattr(harness, "run_bench", lambda *a, **k: pytest.fail("the bench ran"))
     request = BenchRequest(
-        budget=get_budget("smoke"), archs=["2dcnn"], samplers=["none"],
+        budget=get_budget("smoke"), archs=["2dcnn"], strategies=["none"],
         dataset="kaggle-csv", data_dir=kaggle_dir(tmp_path / "a"),
     )  # fmt: skip
     return start_bench(request, tmp_path / "run").root
@@ -86,7 +86,7 @@ def test_resume_refuses_options_other_than_the_runs_own(kaggle_run, cli):
     assert snapshot(kaggle_run) == before
     # the command that made the run, given again with --resume, is accepted
     request = BenchRequest(
-        budget=get_budget("smoke"), archs=["2dcnn"], samplers=["none"], dataset="kaggle-csv"
+        budget=get_budget("smoke"), archs=["2dcnn"], strategies=["none"], dataset="kaggle-csv"
     )
     given = ("dataset", "split", "seed", "budget", "combos")
     assert resume_bench(kaggle_run, None, request, given).root == kaggle_run

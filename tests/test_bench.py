@@ -28,6 +28,7 @@ from mads_zoo.bench.leaderboard import Versus, leaderboard_rows
 from mads_zoo.bench.plan import Planner, derive_seed, tuning_rungs
 from mads_zoo.bench.results import (
     Combo,
+    DataSource,
     Outcome,
     RunStore,
     Stage,
@@ -37,7 +38,7 @@ from mads_zoo.bench.results import (
 )
 from mads_zoo.bench.search import tune_space
 from mads_zoo.bench.trial import trial_request
-from mads_zoo.config import read_config_file, resolve_run
+from mads_zoo.config import RunRequest, read_config_file, resolve_run
 from mads_zoo.errors import ConfigError, MadsZooError, UnknownNameError
 from mads_zoo.metrics import MetricName, Metrics, summed
 from mads_zoo.stats import Summary
@@ -108,14 +109,19 @@ def test_combos_follow_the_patterns():
 
 def test_best_config_toml_is_a_train_config(tmp_path):
     path = tmp_path / "best.toml"
-    path.write_text(
-        config_toml(
-            Combo("2dcnn", "smote"), {"hidden": 64, "dropout": 0.25, "batch_size": 16}, {"val": 0.9}
-        )
-    )
+    config = {"hidden": 64, "dropout": 0.25, "batch_size": 16}
+    source = DataSource("mitbih-rhythm", "inter", None, "abc", beats=10)
+    path.write_text(config_toml(Combo("2dcnn", "smote"), config, {"val": 0.9}, source))
     data = read_config_file(path)
     assert data.architecture == "2dcnn" and data.sampler == "smote"
-    assert data.config == {"hidden": 64, "dropout": 0.25, "batch_size": 16}
+    assert data.dataset == "mitbih-rhythm" and data.split == "inter"
+    assert data.config == config
+    # a loss strategy is a sampler and a loss: `train --config` reruns exactly the combo
+    path.write_text(config_toml(Combo("2dcnn", "focal"), config, {"val": 0.9}, source))
+    data = read_config_file(path)
+    assert data.sampler == "none" and data.config == {**config, "loss": "focal"}
+    spec = resolve_run(RunRequest("2dcnn", config_file=path))
+    assert spec.training.recipe.loss == "focal" and spec.data.dataset == "mitbih-rhythm"
 
 
 # --- the planner: successive halving, decided synchronously ------------------------------
@@ -233,7 +239,7 @@ def test_resume_refuses_data_other_than_the_runs_own(tmp_path):
 
     first = kaggle_dir(tmp_path / "a")
     request = BenchRequest(
-        budget=get_budget("smoke"), archs=["2dcnn"], samplers=["none"],
+        budget=get_budget("smoke"), archs=["2dcnn"], strategies=["none"],
         dataset="kaggle-csv", data_dir=first,
     )  # fmt: skip
     root = tmp_path / "run"
@@ -316,7 +322,7 @@ def test_the_report_has_baselines_and_an_aami_table_per_finalist(tmp_path):
     store = stored_run(tmp_path, combos, budget, record, split="inter")
     report = render_report(store)
     made = report.figures
-    baselines = {r.sampler: r for r in report.rows if r.architecture == "baseline"}
+    baselines = {r.strategy: r for r in report.rows if r.architecture == "baseline"}
     always_n = baselines["always N"]
     assert always_n.test_accuracy.describe() == always_n.test_macro_recall.describe() == "0.5000"
     prior = baselines["prior guess"]  # guesses N 90% of the time

@@ -142,7 +142,7 @@ def test_trials_spread_over_a_two_node_cluster_and_get_the_gpus_they_ask_for(tmp
         def bench(name, **budget):
             request = BenchRequest(
                 budget=get_budget("smoke", budget), archs=["2dcnn"],
-                samplers=["none", "random-under"], dataset="synthetic",
+                strategies=["none", "random-under"], dataset="synthetic",
             )  # fmt: skip
             store = start_bench(request, tmp_path / name)
             run_bench(store, BenchEvents(), address=cluster.address)

@@ -90,3 +90,13 @@ def test_harness_overhead(tmp_path, monkeypatch, capsys):
 def _benchmarks_importable(monkeypatch):
     """The scripts' own folder on sys.path, as when Python runs one of them."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))
+
+
+def test_inter_inputs(tmp_path, monkeypatch, capsys):
+    out_file = tmp_path / "inter.json"
+    args = ["--archs", "2dcnn", "--datasets", "synthetic", "--strategies", "none", "focal"]
+    args += ["--max-steps", "2", "--epochs", "1", "--set", "hidden=8", "--out", str(out_file)]
+    out = run_script("inter_inputs.py", *args, monkeypatch=monkeypatch, capsys=capsys)
+    assert "| 2dcnn | synthetic | none | 0 | 0.1 |" in out
+    assert "| 2dcnn | synthetic | focal | 0 | 0.1 |" in out
+    assert "always N on DS2: accuracy" in out and out_file.stat().st_size > 1_000

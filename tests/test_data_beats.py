@@ -32,13 +32,38 @@ def test_valid_beats_get_unknown_provenance_by_default():
     assert b.counts().tolist() == [2, 1, 1, 1, 1]
 
 
+def test_beats_of_any_channels_and_length_with_features_round_trip():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 3, 50)).astype(np.float32) * 4  # any finite scale is the dataset's
+    features = rng.normal(size=(6, 2)).astype(np.float32)
+    b = beats(x=x, features=features, feature_names=("rr_pre", "rr_post"))
+    assert (b.channels, b.length) == (3, 50)
+    assert b.signature.describe() == "3 channels x 50 samples + 2 features (rr_pre, rr_post)"
+    again = Beats.from_arrays(b.to_arrays())
+    assert np.array_equal(again.x, x) and np.array_equal(again.features, features)
+    assert again.feature_names == ("rr_pre", "rr_post")
+    one = beats(x=np.zeros((6, 187), np.float32))  # (n, L) is one channel
+    assert one.x.shape == (6, 1, 187) and one.signature.describe().endswith("no features")
+    assert one.feature_rows(np.arange(2)).shape == (2, 0)
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"x": np.zeros((6, 180), dtype=np.float32)}, "shape (n, 187)"),
+        ({"x": np.zeros(6, dtype=np.float32)}, "(n, channels, length)"),
         ({"x": np.zeros((6, BEAT_LENGTH))}, "must be float32"),
         ({"x": np.zeros((0, BEAT_LENGTH), dtype=np.float32), "y": np.zeros(0, np.int64)}, "empty"),
-        ({"x": np.full((6, BEAT_LENGTH), 1.5, dtype=np.float32)}, "scaled to [0, 1]"),
+        ({"x": np.full((6, 2, 3, 4), 0.5, dtype=np.float32)}, "(n, channels, length)"),
+        ({"x": np.full((6, 0), 0.5, dtype=np.float32)}, "(n, channels, length)"),
+        ({"features": np.zeros((6, 2), np.float32)}, "2 feature columns but 0 feature names"),
+        ({"features": np.zeros((5, 2), np.float32), "feature_names": ("a", "b")}, "(6, k)"),
+        (
+            {"features": np.full((6, 1), np.nan, np.float32), "feature_names": ("rr",)},
+            "NaN or infinite",
+        ),
+        ({"features": np.zeros((6, 2)), "feature_names": ("a", "b")}, "must be float32"),
+        ({"features": np.zeros((6, 2), np.float32), "feature_names": ("a", "a")}, "unique"),
+        ({"feature_names": ("rr",)}, "carry no features array"),
         ({"y": np.zeros(5, dtype=np.int64)}, "shape (6,)"),
         ({"y": np.zeros(6, dtype=np.int32)}, "must be int64"),
         (
@@ -87,7 +112,9 @@ def test_the_builtin_dataset_plugin_imports_no_reader():
         "from mads_zoo.data import datasets\n"
         "found = []\n"
         "datasets.register_datasets(found.append)\n"
-        "assert [d.name for d in found] == ['mitbih', 'kaggle-csv', 'parquet', 'synthetic']\n"
+        "names = ['mitbih', 'mitbih-rhythm', 'mitbih-rhythm-2lead', 'kaggle-csv', 'parquet',"
+        " 'synthetic']\n"
+        "assert [d.name for d in found] == names\n"
         "heavy = {'numpy', 'scipy', 'wfdb', 'pandas', 'pyarrow', 'imblearn', 'torch'}\n"
         "assert not heavy & set(sys.modules), heavy & set(sys.modules)\n"
     )

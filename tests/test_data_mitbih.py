@@ -64,7 +64,7 @@ def test_record_100_beats_keep_their_provenance(mitdb_dir):
     assert part.sample.tolist() == [s for s, _ in beats[: len(part.y)]]
     assert part.symbol.tolist() == [sym for _, sym in beats[: len(part.y)]]
     assert part.y.tolist() == [AAMI_LABEL[sym] for sym in part.symbol]
-    assert part.x.shape == (2271, 187) and part.x.min() == 0 and part.x.max() == 1
+    assert part.x.shape == (2271, 187) and part.x.min() == 0 and part.x.max() == 1  # one lead
 
 
 def test_the_lead_is_mlii_wherever_a_record_has_it(mitdb_dir):
@@ -207,7 +207,8 @@ def test_all_48_records_give_every_annotated_beat_minus_the_edge_beats(
     assert sorted(set(beats.record)) == list(MITDB_RECORDS)
     leads = beats.meta["leads"]
     assert {r for r, lead in leads.items() if lead != "MLII"} == {"102", "104"}
-    assert beats.x.shape == (109_441, 187) and beats.x.min() == 0 and beats.x.max() == 1
+    assert beats.x.shape == (109_441, 1, 187) and beats.x.min() == 0 and beats.x.max() == 1
+    assert beats.signature.describe() == "1 channel x 187 samples, no features"
     assert cold_seconds < 60 and cached_seconds < 2
     assert check_dataset("mitbih", mitdb_dir) == expected
 
@@ -234,10 +235,14 @@ def test_inter_separates_patients(mitbih_cache, mitdb_dir):
     assert train | val == set(DS1) and test == set(DS2)
     assert not (train | val) & test and not train & val
     assert not (train | val | test) & set(PACED)
-    assert folds.val_strategy == "record-wise: DS1 records 124, 203, 205, 223"
-    assert set(folds.beats.y[folds.train_rows]) == {0, 1, 2, 3, 4}
+    assert folds.val_strategy == "record-wise: DS1 records 124, 201, 205, 223"
+    assert set(folds.beats.y[folds.train_rows]) == {0, 1, 2, 3}  # Q (8 DS1 beats) left out
     val_counts = np.bincount(folds.val.y, minlength=5).tolist()
-    assert val_counts == [8_677, 109, 1_035, 31, 4]  # N S V >= 50; F and Q as DS1 allows
+    assert val_counts == [7_783, 235, 789, 32, 0]  # S, V and F from 3 patients or more
+    val_rows = folds.val.rows
+    for label in (1, 2, 3):
+        holding = np.unique(record[val_rows][folds.beats.y[val_rows] == label], return_counts=True)
+        assert (holding[1] >= 5).sum() >= 3, (label, holding)
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from mads_zoo.testing import check_dataset
 
 _BEATS = make_beats(size=300, seed=5)
 _ORDER = np.random.default_rng(5).permutation(300)  # make_beats orders the beats by class
-SOURCE_X, SOURCE_Y = _BEATS.x[_ORDER], _BEATS.y[_ORDER]
+SOURCE_X, SOURCE_Y = _BEATS.x[_ORDER, 0], _BEATS.y[_ORDER]
 
 
 def table(rows: slice) -> np.ndarray:
@@ -58,7 +58,7 @@ def test_reads_both_files_and_keeps_their_split(tmp_path, dataset, make):
     folder = make(tmp_path / "files")
     beats = load_beats(dataset, folder)
     assert len(beats) == 300 and beats.x.dtype == np.float32
-    assert np.allclose(beats.x, SOURCE_X, atol=1e-6) and np.array_equal(beats.y, SOURCE_Y)
+    assert np.allclose(beats.x[:, 0], SOURCE_X, atol=1e-6) and np.array_equal(beats.y, SOURCE_Y)
     assert beats.fold.tolist() == ["train"] * 240 + ["test"] * 60
     assert sum(check_dataset(dataset, folder).values()) == 300
     folds = prepare_folds(DataSpec(dataset, "intra", "random-over", 1), data_dir=folder)

@@ -117,9 +117,12 @@ def test_recipe_keys_are_engine_keys_that_never_reach_build():
         "grad_clip": 1.0,
         "momentum": 0.8,
         "lr": 0.1,
+        "loss": "focal",
+        "focal_gamma": 1.0,
     }
     assert model_keys(config) == {"hidden": 8}
     recipe = Recipe.from_config(config)
     assert (recipe.optimizer, recipe.schedule, recipe.epochs) == ("sgd", "cosine", 2)
+    assert (recipe.loss, recipe.focal_gamma) == ("focal", 1.0)
     engine_only = {"batch_size", "weight_decay", "factor", "patience"}  # not in this config
     assert set(config) - {"hidden"} | engine_only == ENGINE_KEYS

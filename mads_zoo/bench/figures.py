@@ -1,6 +1,6 @@
 """The bench's figures (headless PNGs): what a reader looks at before any table.
 
-- ``heatmap.png``: architecture x sampler, the selection metric where each combo got to
+- ``heatmap.png``: architecture x strategy, the selection metric where each combo got to
   (annotated with its rung: scores at different rungs are not comparable, which the labels
   say);
 - ``se-ppv.png``: per-class sensitivity and positive predictivity of the finalists, mean and
@@ -25,15 +25,15 @@ from mads_zoo.stats import Summary
 
 
 def heatmap(results: Sequence[ComboResult], metric: str, path: Path) -> Path | None:
-    """Architecture x sampler grid of each combo's last score, labelled with its rung."""
+    """Architecture x strategy grid of each combo's last score, labelled with its rung."""
     if not results:
         return None
     archs = sorted({r.combo.architecture for r in results})
-    samplers = sorted({r.combo.sampler for r in results})
-    grid = np.full((len(archs), len(samplers)), np.nan)
-    labels = [["" for _ in samplers] for _ in archs]
+    strategies = sorted({r.combo.strategy for r in results})
+    grid = np.full((len(archs), len(strategies)), np.nan)
+    labels = [["" for _ in strategies] for _ in archs]
     for r in results:
-        i, j = archs.index(r.combo.architecture), samplers.index(r.combo.sampler)
+        i, j = archs.index(r.combo.architecture), strategies.index(r.combo.strategy)
         if r.score is None:
             labels[i][j] = "failed"
             continue
@@ -42,14 +42,14 @@ def heatmap(results: Sequence[ComboResult], metric: str, path: Path) -> Path | N
         selected = " *" if r.outcome is Outcome.SELECTED else ""
         labels[i][j] = f"{r.score:.3f}\n{where}{selected}"
     fig, ax = pyplot().subplots(
-        figsize=(1.5 + 1.25 * len(samplers), 1.0 + 0.55 * len(archs)), dpi=120
+        figsize=(1.5 + 1.25 * len(strategies), 1.0 + 0.55 * len(archs)), dpi=120
     )
     image = ax.imshow(grid, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     for (i, j), text in np.ndenumerate(np.array(labels, dtype=object)):
         dark = math.isnan(grid[i, j]) or grid[i, j] < 0.6
         ax.text(j, i, text, ha="center", va="center", fontsize=7,
                 color="white" if dark else "black")  # fmt: skip
-    ax.set_xticks(range(len(samplers)), samplers, fontsize=8)
+    ax.set_xticks(range(len(strategies)), strategies, fontsize=8)
     ax.set_yticks(range(len(archs)), archs, fontsize=8)
     ax.set_title(f"{metric} where each combo got to (* selected)", fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.03)

@@ -2,7 +2,7 @@
 
 ``start_bench`` checks every name and the data, fingerprints the data and writes the run's
 record; ``resume_bench`` reopens a run folder and refuses data or options other than its own;
-``run_bench`` prepares each (sampler x layout) fold set once, puts it in Ray's object store,
+``run_bench`` prepares each (strategy x layout) fold set once, puts it in Ray's object store,
 and runs the :class:`~mads_zoo.bench.plan.Planner` with every training run as a Ray task.
 Each finished run is stored as it arrives, so ``--resume`` redoes only what had not finished
 and, the schedule being deterministic, ends with the same numbers as an uninterrupted run.
@@ -46,6 +46,7 @@ from mads_zoo.errors import (
 )
 from mads_zoo.hardware import available_cores
 from mads_zoo.registry import get_registry
+from mads_zoo.strategies import get_strategy, select_strategies
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class BenchRequest:
 
     budget: Budget
     archs: Sequence[str] = ("*",)
-    samplers: Sequence[str] = ("*",)
+    strategies: Sequence[str] = ("*",)
     dataset: str = "mitbih"
     split: str = "intra"
     seed: int = 0
@@ -74,11 +75,10 @@ def _select(kind: str, patterns: Sequence[str]) -> list[str]:
     return chosen
 
 
-def select_combos(archs: Sequence[str], samplers: Sequence[str]) -> list[Combo]:
-    """Every (architecture x sampler) matched by the fnmatch patterns, in a stable order."""
-    return [
-        Combo(a, s) for a in _select("architectures", archs) for s in _select("samplers", samplers)
-    ]
+def select_combos(archs: Sequence[str], strategies: Sequence[str]) -> list[Combo]:
+    """Every (architecture x strategy) matched by the fnmatch patterns, in a stable order."""
+    chosen = select_strategies(strategies)
+    return [Combo(a, s) for a in _select("architectures", archs) for s in chosen]
 
 
 def data_source(dataset: str, split: str, data_dir: Path | None) -> DataSource:
@@ -118,7 +118,7 @@ def _resolved(budget: Budget) -> Budget:
 
 def start_bench(request: BenchRequest, root: Path) -> RunStore:
     """Check ``request`` (names, data, budget), record it in a new run folder ``root``."""
-    combos = select_combos(request.archs, request.samplers)
+    combos = select_combos(request.archs, request.strategies)
     if (root / "run.json").exists():
         raise ConfigError(f"{root} already holds a bench run; continue it with --resume {root}")
     counts = _fold_counts(request)  # every name and the split are checked before any tuning
@@ -142,7 +142,7 @@ RESUME_OPTIONS = ("dataset", "split", "seed", "budget", "combos")
 def _option_values(run: RunRecord, request: BenchRequest, option: str) -> tuple[Any, Any]:
     """``option`` as ``run`` recorded it and as ``request`` gives it."""
     if option == "combos":
-        return run.combos, tuple(select_combos(request.archs, request.samplers))
+        return run.combos, tuple(select_combos(request.archs, request.strategies))
     if option == "budget":
         given = request.budget
         if given.precision == "auto":  # resolved on this machine when the run started
@@ -227,7 +227,7 @@ class BenchEvents:
         """A one-line status (preparing data, starting Ray, ...)."""
 
     def combo_failed(self, combo: Combo, error: str) -> None:
-        """``combo`` cannot run at all (its search space, its sampler): ``error`` in one line."""
+        """``combo`` cannot run at all (its search space, its strategy): ``error`` in one line."""
 
 
 class _FoldObjects:
@@ -251,15 +251,16 @@ class _FoldObjects:
         import ray  # the harness runs inside a Ray session
 
         layout = get_registry().architecture(combo.architecture).layout
-        key = (combo.sampler, layout, final)
+        sampler = get_strategy(combo.strategy).sampler
+        key = (sampler, layout, final)
         if key not in self.objects:
             started = time.perf_counter()
-            self.events.phase(f"preparing folds: {combo.sampler}, {layout}")
+            self.events.phase(f"preparing folds: {sampler}, {layout}")
             try:
-                folds = self._prepare(combo.sampler, layout)
+                folds = self._prepare(sampler, layout)
                 self.objects[key] = ray.put(folds.for_run(with_test=final))
             except Exception as error:  # a failing sampler fails its combos, not the bench
-                self.objects[key] = _fold_error(error, combo.sampler, layout)
+                self.objects[key] = _fold_error(error, sampler, layout)
             self.seconds += time.perf_counter() - started
         found = self.objects[key]
         if isinstance(found, Exception):

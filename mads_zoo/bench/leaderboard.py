@@ -49,7 +49,7 @@ class LeaderboardRow:
     """One line of the leaderboard: a combo's result, or a baseline's figures."""
 
     architecture: str
-    sampler: str
+    strategy: str
     reached: Reached
     rank: int | None = None
     selected: bool = False
@@ -97,7 +97,7 @@ def combo_row(r: ComboResult, rank: int | None, leader: ComboResult | None) -> L
     finals = r.test
     return LeaderboardRow(
         architecture=r.combo.architecture,
-        sampler=r.combo.sampler,
+        strategy=r.combo.strategy,
         reached=_reached(r),
         rank=rank,
         selected=r.outcome is Outcome.SELECTED,
@@ -161,7 +161,7 @@ def baseline_rows(run: RunRecord) -> list[LeaderboardRow]:
     return [
         LeaderboardRow(
             architecture="baseline",
-            sampler=name,
+            strategy=name,
             reached=Reached("-"),
             test_accuracy=Summary.of([m.accuracy]),
             test_macro_f1=Summary.of([m.macro_f1]),
@@ -212,7 +212,7 @@ def leaderboard_columns(metric: str, classes: Sequence[str]) -> list[Column]:
     columns = [
         Column("rank", lambda r, c: _number(r.rank, "d") if r.rank else "-", short="#"),
         Column("architecture", _architecture, left=True),
-        Column("sampler", lambda r, c: r.sampler, left=True),
+        Column("strategy", lambda r, c: r.strategy, left=True),
         Column("reached", lambda r, c: r.reached.describe(c)),
         Column(f"val {metric}", lambda r, c: r.score, short=f"val\n{metric.replace('_', ' ')}"),
         Column("vs selected", lambda r, c: r.versus.value if r.versus else None, terminal=False),

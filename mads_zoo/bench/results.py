@@ -70,15 +70,15 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Combo:
-    """One (architecture x sampler) pair."""
+    """One (architecture x imbalance strategy) pair (:mod:`mads_zoo.strategies`)."""
 
     architecture: str
-    sampler: str
+    strategy: str
 
     @property
     def key(self) -> str:
         """The combo's folder name and label, ``ARCH--SAMPLER``."""
-        return f"{self.architecture}--{self.sampler}"
+        return f"{self.architecture}--{self.strategy}"
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class TrialSpec:
     """One training run to do: a tuning trial of a rung, or one seed of a finalist.
 
     Attributes:
-        combo: The (architecture x sampler) pair.
+        combo: The (architecture x strategy) pair.
         stage: Tuning or final (only final runs are tested).
         rung: The successive-halving rung (the final stage has the rung after the last).
         index: Trial index within the combo and rung (the seed index in the final stage).
@@ -183,7 +183,7 @@ class TrialRecord:
         return {
             "combo": s.combo.key,
             "architecture": s.combo.architecture,
-            "sampler": s.combo.sampler,
+            "strategy": s.combo.strategy,
             "stage": s.stage.value,
             "rung": s.rung,
             "trial": s.index,
@@ -338,12 +338,25 @@ def toml_value(value: Any) -> str:
     return json.dumps(str(value))
 
 
-def config_toml(combo: Combo, config: Mapping[str, Any], metrics: Mapping[str, float]) -> str:
-    """A config file usable as ``mads-zoo train ARCH --config FILE``."""
+def config_toml(
+    combo: Combo, config: Mapping[str, Any], metrics: Mapping[str, float], data: DataSource
+) -> str:
+    """A config file usable as ``mads-zoo train ARCH --config FILE``.
+
+    It names the bench's dataset and split; the combo's strategy is written as what it is: a
+    sampler, and (for a loss strategy) a ``loss`` in the config.
+    """
+    from mads_zoo.strategies import get_strategy
+
+    strategy = get_strategy(combo.strategy)
+    if strategy.loss != "ce":
+        config = {**config, "loss": strategy.loss}
     lines = [
         f"# best config of {combo.key}; use: mads-zoo train {combo.architecture} --config FILE",
         f'architecture = "{combo.architecture}"',
-        f'sampler = "{combo.sampler}"',
+        f'sampler = "{strategy.sampler}"',
+        f'dataset = "{data.dataset}"',
+        f'split = "{data.split}"',
         "",
         "[config]",
         *(f"{key} = {toml_value(config[key])}" for key in sorted(config)),
@@ -426,7 +439,8 @@ class RunStore:
             for name in ("accuracy", "macro_f1", "macro_recall", "macro_precision"):
                 if result.test:
                     metrics[f"test_{name}"] = result.test_summary(name).mean
-            toml = config_toml(result.combo, result.resolved_config, metrics)
+            data = self.load_run().data
+            toml = config_toml(result.combo, result.resolved_config, metrics, data)
             write_text(folder / "best_config.toml", toml)
         write_record(folder / "final.json", result)
 

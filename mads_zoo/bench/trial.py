@@ -5,7 +5,7 @@ record and the folds: :func:`trial_request` says what to train (the spec's confi
 architecture's defaults, its beats and seed, the budget's metric and precision),
 :func:`mads_zoo.train.run.fit` trains it (the same path as ``mads-zoo train``), and the record
 keeps the budget's metric on validation. Final runs are then evaluated once on the test fold.
-The folds come from Ray's object store, put there once per sampler and layout and mapped
+The folds come from Ray's object store, put there once per strategy and layout and mapped
 zero-copy by every trial; a tuning trial's folds do not hold the test fold at all.
 """
 
@@ -23,6 +23,8 @@ from mads_zoo.config import RunRequest, resolve_run
 from mads_zoo.data.folds import Folds
 from mads_zoo.data.splits import left_out_classes
 from mads_zoo.errors import MadsZooError, one_line, traceback_text
+from mads_zoo.fusion import call_with_zero_features
+from mads_zoo.strategies import get_strategy
 from mads_zoo.train.engine import evaluate
 from mads_zoo.train.result import RunStatus
 from mads_zoo.train.run import Admit, fit
@@ -32,12 +34,13 @@ from mads_zoo.train.runtime import configure_threads, inference_precision
 def trial_request(spec: TrialSpec, run: RunRecord, device: str) -> RunRequest:
     """What ``spec`` trains under ``run``'s budget: its config, beats, seed, metric, precision."""
     budget = run.budget
+    strategy = get_strategy(spec.combo.strategy)
     return RunRequest(
         architecture=spec.combo.architecture,
         sample=spec.config,
         dataset=run.data.dataset,
         split=run.data.split,
-        sampler=spec.combo.sampler,
+        sampler=strategy.sampler,
         seed=spec.seed,
         data_seed=run.seed,
         val_fraction=budget.val_fraction,
@@ -47,6 +50,7 @@ def trial_request(spec: TrialSpec, run: RunRecord, device: str) -> RunRequest:
         monitor=budget.metric,
         precision=budget.precision,
         device=device,
+        loss=strategy.loss,
     )
 
 
@@ -86,7 +90,7 @@ def forward_mflops(model: nn.Module, input_shape: tuple[int, ...]) -> float:
     model.eval()
     try:
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            model(torch.zeros(2, *input_shape))
+            call_with_zero_features(model, torch.zeros(2, *input_shape))
     finally:
         model.train(training)
     return float(counter.get_total_flops()) / 2 / 1e6

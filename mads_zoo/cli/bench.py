@@ -29,6 +29,7 @@ from mads_zoo.bench.results import Combo, RunStore, TrialRecord
 from mads_zoo.cli.console import WIDE_TABLE, console
 from mads_zoo.cli.data import NoVerifyOption, apply_no_verify
 from mads_zoo.config import parse_overrides
+from mads_zoo.data.spec import default_dataset
 from mads_zoo.errors import ConfigError
 
 
@@ -122,7 +123,7 @@ RECORDED_BY = {
     "split": ("split",),
     "seed": ("seed",),
     "budget": ("budget", "budget_set"),
-    "combos": ("run_all", "arch", "sampler"),
+    "combos": ("run_all", "arch", "strategy"),
 }
 
 
@@ -186,15 +187,25 @@ def _run(store: RunStore, address: str | None) -> None:
         )
 
 
-AllOption = Annotated[bool, typer.Option("--all", help="Every architecture x every sampler.")]
+AllOption = Annotated[
+    bool, typer.Option("--all", help="Every architecture x every imbalance strategy.")
+]
 ArchOption = Annotated[
     list[str] | None,
     typer.Option("--arch", help="Architecture name or fnmatch pattern; repeatable."),
 ]
-SamplerOption = Annotated[
-    list[str] | None, typer.Option("--sampler", help="Sampler name or pattern; repeatable.")
+StrategyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--strategy",
+        "--sampler",
+        help="Imbalance strategy (a sampler, class-weighted or focal) or pattern; repeatable.",
+    ),
 ]
-DatasetOption = Annotated[str, typer.Option(help="A registered dataset.")]
+DatasetOption = Annotated[
+    str | None,
+    typer.Option(help="A registered dataset (default: mitbih; on --split inter, mitbih-rhythm)."),
+]
 SplitOption = Annotated[str, typer.Option(help="intra (by beat) or inter (by patient).")]
 BudgetOption = Annotated[str, typer.Option(help="Budget preset: smoke, quick or full.")]
 BudgetSetOption = Annotated[
@@ -220,8 +231,8 @@ def bench_command(
     ctx: typer.Context,
     run_all: AllOption = False,
     arch: ArchOption = None,
-    sampler: SamplerOption = None,
-    dataset: DatasetOption = "mitbih",
+    strategy: StrategyOption = None,
+    dataset: DatasetOption = None,
     split: SplitOption = "intra",
     budget: BudgetOption = "quick",
     budget_set: BudgetSetOption = None,
@@ -233,19 +244,20 @@ def bench_command(
     no_verify: NoVerifyOption = False,
     cleanup: CleanupOption = False,
 ) -> None:
-    """Tune and test every (architecture x sampler) combo under one shared budget.
+    """Tune and test every (architecture x imbalance strategy) combo under one shared budget.
 
-    Examples: [cyan]mads-zoo bench --all[/], [cyan]mads-zoo bench --arch '2d*' --sampler smote
+    Examples: [cyan]mads-zoo bench --all[/], [cyan]mads-zoo bench --arch '2d*' --strategy smote
     --budget smoke[/], [cyan]mads-zoo bench --resume runs/bench/mitbih-intra-quick-...[/]
     """
     apply_no_verify(ctx, no_verify)
     if cleanup:
         _cleanup()
         return
+    dataset = dataset or default_dataset(split)
     request = BenchRequest(
         budget=get_budget(budget, parse_overrides(budget_set or [])),
         archs=arch or ["*"],
-        samplers=sampler or ["*"],
+        strategies=strategy or ["*"],
         dataset=dataset,
         split=split,
         seed=seed,
@@ -256,8 +268,8 @@ def bench_command(
             raise ConfigError(f"--resume continues {resume} in place; drop --out {out}")
         store = harness.resume_bench(resume, data_dir, request, _resume_checks(ctx))
     else:
-        if not (run_all or arch or sampler):
-            raise ConfigError("say which combos: --all, or --arch/--sampler patterns")
+        if not (run_all or arch or strategy):
+            raise ConfigError("say which combos: --all, or --arch/--strategy patterns")
         stamp = time.strftime("%Y%m%d-%H%M%S")
         store = harness.start_bench(
             request, out or Path("runs") / "bench" / f"{dataset}-{split}-{budget}-{stamp}"

@@ -87,13 +87,16 @@ def prepare_command(
     with _progress_bar():
         beats = load_beats(dataset, data_dir)
     seconds = time.perf_counter() - started
-    dropped = beats.meta.get("dropped_edge_beats", {})
-    console.print(f"[bold]{dataset}[/]: {len(beats):,} beats", highlight=False)
+    dropped = beats.meta.get("dropped_edge_beats") or beats.meta.get("dropped_beats", {})
+    console.print(
+        f"[bold]{dataset}[/]: {len(beats):,} beats of {beats.signature.describe()}",
+        highlight=False,
+    )
     table = Table()
     table.add_column("class", style="cyan")
     table.add_column("beats", justify="right")
     if dropped:
-        table.add_column("edge beats dropped", justify="right")
+        table.add_column("beats dropped", justify="right")
     for name, count in zip(beats.classes, beats.counts(), strict=True):
         row = [name, f"{count:,}"]
         if dropped:
@@ -144,4 +147,5 @@ def info_command(
         table.add_row(name, *(_percent(c[name], totals[h]) for h, c in columns.items()))
     table.add_row("total", *(f"{total:,}" for total in totals.values()), style="bold")
     console.print(table)
+    console.print(f"each beat: {folds.signature.describe()}", highlight=False)
     console.print(f"validation: {folds.val_strategy}", highlight=False)

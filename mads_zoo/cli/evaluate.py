@@ -39,7 +39,9 @@ def evaluate_command(
         raise ConfigError(f"--split must be one of test, val, got {split!r}")
     loaded, metrics = evaluate_checkpoint(checkpoint, FoldName(split), data_dir)
     data = loaded.meta.data
-    title = f"{loaded.meta.architecture} ({data.sampler}) on {data.dataset}/{data.split} {split}"
+    loss = loaded.meta.config.get("loss", "ce")
+    strategy = f"{data.sampler}, loss {loss}"
+    title = f"{loaded.meta.architecture} ({strategy}) on {data.dataset}/{data.split} {split}"
     console.print(per_class_table(metrics, title))
     console.print(confusion_table(metrics))
     out = Path(checkpoint).parent
@@ -60,16 +62,19 @@ def predict_command(
 ) -> None:
     """Classify beats from a WFDB record or a CSV of 187-value beats; write a CSV.
 
-    Beat positions come from the record's annotations when present, otherwise from wfdb's
-    QRS detector. The CSV has one row per beat: index, provenance, class, probabilities.
+    A record's beats are cut with the recipe of the model's data (Kaggle-compatible or
+    rhythm-aware); input of another shape than the model's is refused. Beat positions come
+    from the record's annotations when present, otherwise from wfdb's QRS detector. The CSV
+    has one row per beat: index, provenance, class, probabilities.
     """
     from mads_zoo.train.run import load_model  # torch: not for every command
 
     loaded, arch, model = load_model(checkpoint)
     classes = loaded.meta.classes
-    beats = read_input_beats(source)
+    beats = read_input_beats(source, loaded.meta.signature)
     started = time.perf_counter()
-    table = predict_beats(model, arch.layout, beats.x, classes, loaded.inference_precision())
+    precision = loaded.inference_precision()
+    table = predict_beats(model, arch.layout, beats.x, classes, precision, beats.features)
     seconds = time.perf_counter() - started
     for position, (name, column) in enumerate(beats.columns.items()):
         table.insert(position, name, column)

@@ -16,6 +16,7 @@ from mads_zoo.cli.console import WIDE_TABLE, console
 from mads_zoo.errors import ConfigError
 from mads_zoo.registry import Entry, Registry, get_registry, resolve_kind
 from mads_zoo.specs import KINDS
+from mads_zoo.strategies import LOSS_STRATEGIES
 
 
 def entry_record(entry: Entry) -> dict[str, Any]:
@@ -143,6 +144,13 @@ def list_command(
     for kind, entries in found.items():
         if entries or pattern is None:
             console.print(_kind_table(kind, entries, console.width))
+        if kind == "samplers" and pattern is None:
+            losses = ", ".join(LOSS_STRATEGIES)
+            console.print(
+                f"imbalance strategies (--strategy): every sampler, and the loss weightings "
+                f"{losses} (builtin)",
+                highlight=False,
+            )
     if pattern is not None and not any(found.values()):
         console.print(f"nothing registered matches {pattern!r} (patterns use fnmatch: 'cnn*')")
     _print_problems(registry)

@@ -13,6 +13,7 @@ from mads_zoo.cli.console import console
 from mads_zoo.cli.data import NoVerifyOption, apply_no_verify
 from mads_zoo.cli.render import per_class_table
 from mads_zoo.config import RunRequest, parse_overrides, resolve_run
+from mads_zoo.strategies import default_strategy, get_strategy
 from mads_zoo.train.result import EpochRecord
 
 if TYPE_CHECKING:
@@ -73,7 +74,14 @@ def _summary(outcome: TrainOutcome, seconds: float) -> None:
 
 
 ArchitectureArg = Annotated[str, typer.Argument(help="A registered architecture.")]
-SamplerOption = Annotated[str | None, typer.Option(help="Training-fold sampler (default: none).")]
+StrategyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--strategy",
+        "--sampler",
+        help="Imbalance strategy: a sampler, class-weighted or focal (default: the split's).",
+    ),
+]
 PresetOption = Annotated[str | None, typer.Option(help="A preset of the architecture.")]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="A config TOML (e.g. a bench's best config).")
@@ -81,7 +89,10 @@ ConfigOption = Annotated[
 SetOption = Annotated[
     list[str] | None, typer.Option("--set", help="key=value over the config; repeatable.")
 ]
-DatasetOption = Annotated[str | None, typer.Option(help="A registered dataset.")]
+DatasetOption = Annotated[
+    str | None,
+    typer.Option(help="A registered dataset (default: mitbih; on --split inter, mitbih-rhythm)."),
+]
 SplitOption = Annotated[str | None, typer.Option(help="intra (by beat) or inter (by patient).")]
 EpochsOption = Annotated[
     int | None, typer.Option(min=1, help="Epochs of the un-resampled fold (default: the config's).")
@@ -97,14 +108,14 @@ MaxStepsOption = Annotated[
 ]
 DataDirOption = Annotated[Path | None, typer.Option(help="Where the dataset's files are.")]
 OutOption = Annotated[
-    Path | None, typer.Option(help="Output folder (default: runs/train/ARCH-SAMPLER-seedN).")
+    Path | None, typer.Option(help="Output folder (default: runs/train/ARCH-STRATEGY-seedN).")
 ]
 
 
 def train_command(
     ctx: typer.Context,
     architecture: ArchitectureArg,
-    sampler: SamplerOption = None,
+    strategy: StrategyOption = None,
     preset: PresetOption = None,
     config: ConfigOption = None,
     set_values: SetOption = None,
@@ -125,12 +136,16 @@ def train_command(
     The recipe (optimizer, schedule, lr, batch size, epochs) comes from the architecture's
     defaults; change it with --set (e.g. --set schedule=plateau --set lr=1e-3).
 
-    Example: [cyan]mads-zoo train 2dcnn --sampler smote --epochs 3[/]
+    Examples: [cyan]mads-zoo train 2dcnn --strategy smote --epochs 3[/],
+    [cyan]mads-zoo train 2dcnn --split inter[/] (rhythm-aware beats, class-weighted loss)
     """
     from mads_zoo.train.run import train_and_save  # torch: not for every `mads-zoo` command
     from mads_zoo.train.runtime import configure_threads
 
     apply_no_verify(ctx, no_verify)
+    # a config file (a bench's best config) names its own sampler and loss
+    from_file = strategy is None and config is not None
+    chosen = None if from_file else get_strategy(strategy or default_strategy(split or "intra"))
     spec = resolve_run(
         RunRequest(
             architecture=architecture,
@@ -139,7 +154,8 @@ def train_command(
             overrides=parse_overrides(set_values or []),
             dataset=dataset,
             split=split,
-            sampler=sampler,
+            sampler=None if chosen is None else chosen.sampler,
+            loss=None if chosen is None or chosen.loss == "ce" else chosen.loss,
             seed=seed,
             epochs=epochs,
             beats=beats,
@@ -149,11 +165,13 @@ def train_command(
         )
     )
     data = spec.data
-    out = out or Path("runs") / "train" / f"{spec.architecture}-{data.sampler}-seed{seed}"
+    name = data.sampler if chosen is None else chosen.name
+    out = out or Path("runs") / "train" / f"{spec.architecture}-{name}-seed{seed}"
     threads = configure_threads()
     console.print(
         f"training [bold]{spec.architecture}[/] on {data.dataset}/{data.split} "
-        f"with sampler {data.sampler}, seed {seed}, {threads} threads",
+        f"with strategy {name} (sampler {data.sampler}, loss {spec.training.recipe.loss}), "
+        f"seed {seed}, {threads} threads",
         highlight=False,
     )
     display = TrainDisplay()

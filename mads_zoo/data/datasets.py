@@ -13,13 +13,30 @@ from mads_zoo.specs import Dataset
 
 @hookimpl
 def register_datasets(register: Register) -> None:
-    """Register ``mitbih``, ``kaggle-csv``, ``parquet`` and ``synthetic``."""
+    """Register the builtin datasets: MIT-BIH (two recipes), the course files, synthetic."""
     register(
         Dataset(
             "mitbih",
             lazy("mads_zoo.data.mitbih:load"),
             "MIT-BIH Arrhythmia Database: beats cut from the 48 WFDB records (Kachuee 2018 "
             "recipe), cached; downloaded from PhysioNet if absent.",
+        )
+    )
+    register(
+        Dataset(
+            "mitbih-rhythm",
+            lazy("mads_zoo.data.rhythm:load"),
+            "MIT-BIH, rhythm-aware: an R-centred window of lead MLII (P wave included) and its "
+            "difference from the patient's past beats, plus 10 RR features normalised by the "
+            "patient's past rhythm; the inter split's default.",
+        )
+    )
+    register(
+        Dataset(
+            "mitbih-rhythm-2lead",
+            lazy("mads_zoo.data.rhythm:load_two_leads"),
+            "MIT-BIH, rhythm-aware, both leads (MLII and the record's second lead), each with its "
+            "difference from the patient's past beats, plus the 10 RR features.",
         )
     )
     register(

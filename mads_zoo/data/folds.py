@@ -15,8 +15,8 @@ import numpy as np
 
 from mads_zoo.data.beats import Beats
 from mads_zoo.data.layout import check_layout, to_layout
-from mads_zoo.data.resample import resample
-from mads_zoo.data.spec import DataSpec
+from mads_zoo.data.resample import Examples, resample
+from mads_zoo.data.spec import DataSpec, InputSignature
 from mads_zoo.data.splits import check_split, split_rows
 from mads_zoo.errors import DataError, DataNotFoundError, MadsZooError, PluginError, one_line
 from mads_zoo.registry import get_registry
@@ -53,13 +53,25 @@ def load_beats(dataset: str = "mitbih", data_dir: Path | str | None = None) -> B
 class Fold:
     """One fold, ready for a model: ``x`` in the layout's shape, ``y`` int64 labels.
 
-    ``rows`` are the rows of :attr:`Folds.beats` the fold was taken from (provenance);
-    ``None`` for a resampled training fold, whose synthetic rows come from no beat.
+    ``features`` are the per-example features ``(n, k)`` float32 (``k`` is 0 for a dataset
+    without any). ``rows`` are the rows of :attr:`Folds.beats` the fold was taken from
+    (provenance); ``None`` for a resampled training fold, whose synthetic rows come from no beat.
     """
 
     x: np.ndarray
     y: np.ndarray
     rows: np.ndarray | None = None
+    features: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.features is None:
+            object.__setattr__(self, "features", np.zeros((len(self.y), 0), dtype=np.float32))
+
+    @property
+    def feature_array(self) -> np.ndarray:
+        """``features`` as ``(n, k)`` float32 (filled in on construction)."""
+        assert self.features is not None
+        return self.features
 
     def __len__(self) -> int:
         return len(self.y)
@@ -95,6 +107,7 @@ class Folds:
     Attributes:
         spec: The dataset, split, sampler, seed and validation share they were made from.
         layout: The input layout of every fold's ``x``.
+        signature: What one example is (channels, length, feature names).
         classes: Class names, in label order.
         train: The training fold after the sampler (the only fold a sampler ever saw).
         val: The validation fold, carved from the training part before resampling.
@@ -106,6 +119,7 @@ class Folds:
 
     spec: DataSpec
     layout: str
+    signature: InputSignature
     classes: tuple[str, ...]
     train: Fold
     val: Fold
@@ -150,7 +164,7 @@ class Folds:
 
 
 def _fold(beats: Beats, rows: np.ndarray, layout: str) -> Fold:
-    return Fold(to_layout(beats.x[rows], layout), beats.y[rows], rows)
+    return Fold(to_layout(beats.x[rows], layout), beats.y[rows], rows, beats.feature_rows(rows))
 
 
 def prepare_folds(spec: DataSpec, layout: str = "1d", data_dir: Path | str | None = None) -> Folds:
@@ -160,7 +174,8 @@ def prepare_folds(spec: DataSpec, layout: str = "1d", data_dir: Path | str | Non
         spec: The dataset (``mads-zoo list datasets``), split (``intra`` or ``inter``),
             sampler (``mads-zoo list samplers``), seed (the split, the validation carve-out
             and the sampler) and validation share (before resampling).
-        layout: ``"1d"`` (n, 1, 187) or ``"2d"`` (n, 1, 16, 12).
+        layout: ``"1d"`` (n, C, L) or ``"2d"`` (n, C, H, W); MIT-BIH's Kaggle-compatible
+            beats: (n, 1, 187) and (n, 1, 16, 12).
         data_dir: Where the dataset's files are (default: ``MADS_ZOO_DATA_DIR``, then cache).
 
     Every name is checked before any data is read; unknown names raise
@@ -176,16 +191,18 @@ def prepare_folds(spec: DataSpec, layout: str = "1d", data_dir: Path | str | Non
         rows = split_rows(beats, spec.split, seed=spec.seed, val_fraction=spec.val_fraction)
     except DataError as error:
         raise DataError(f"dataset {spec.dataset!r}: {error}") from error
-    x_before = beats.x[rows.train]
-    x_train, y_train = resample(
-        x_before, beats.y[rows.train], sampler, spec.seed, tag=f"{spec.dataset}-{spec.split}"
-    )
+    before = Examples(beats.x[rows.train], beats.feature_rows(rows.train), beats.y[rows.train])
+    after = resample(before, sampler, spec.seed, tag=f"{spec.dataset}-{spec.split}")
     return Folds(
         spec=spec,
         layout=layout,
+        signature=beats.signature,
         classes=dataset.classes,
         train=Fold(
-            to_layout(x_train, layout), y_train, rows.train if x_train is x_before else None
+            to_layout(after.x, layout),
+            after.y,
+            rows.train if after is before else None,
+            after.features,
         ),
         val=_fold(beats, rows.val, layout),
         train_rows=rows.train,

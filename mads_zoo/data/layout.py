@@ -1,7 +1,8 @@
-"""Layout adapters: the beats ``(n, 187)`` as the input shape an architecture declares.
+"""Layout adapters: signals ``(n, C, L)`` as the input shape an architecture declares.
 
-``"1d"``: ``(n, 1, 187)``. ``"2d"``: each beat zero-padded to 192 samples and reshaped to
-``(n, 1, 16, 12)``, row by row (the course's convention); see :data:`mads_zoo.specs.LAYOUTS`.
+``"1d"``: ``(n, C, L)`` unchanged. ``"2d"``: each channel zero-padded to ``H x W`` samples and
+folded row by row into ``(n, C, H, W)``, the near-square grid of :func:`mads_zoo.specs.grid`
+(MIT-BIH's 187-sample beat: 16 x 12, the course's convention).
 """
 
 from __future__ import annotations
@@ -11,22 +12,27 @@ import math
 import numpy as np
 
 from mads_zoo.errors import UnknownNameError
-from mads_zoo.specs import LAYOUTS
+from mads_zoo.specs import LAYOUT_NAMES, layout_shape
 
 
 def check_layout(layout: str) -> str:
     """``layout`` if it is known; an :class:`UnknownNameError` otherwise."""
-    if layout not in LAYOUTS:
-        raise UnknownNameError("layout", layout, LAYOUTS)
+    if layout not in LAYOUT_NAMES:
+        raise UnknownNameError("layout", layout, LAYOUT_NAMES)
     return layout
 
 
 def to_layout(x: np.ndarray, layout: str) -> np.ndarray:
-    """Beats ``(n, length)`` as ``(n, *LAYOUTS[layout])``, zero-padding at the end if needed."""
-    shape = LAYOUTS[check_layout(layout)]
-    size = math.prod(shape)
-    if x.shape[1] > size:
-        raise ValueError(f"beats of {x.shape[1]} samples do not fit layout {layout!r} {shape}")
-    if x.shape[1] < size:
-        x = np.pad(x, ((0, 0), (0, size - x.shape[1])))
-    return x.reshape(len(x), *shape)
+    """Signals ``(n, C, L)`` (or one channel ``(n, L)``) in ``layout``'s shape.
+
+    ``"2d"`` zero-pads each channel at its end to fill its grid.
+    """
+    check_layout(layout)
+    if x.ndim == 2:
+        x = x[:, None, :]
+    n, channels, length = x.shape
+    shape = layout_shape(layout, channels, length)
+    size = math.prod(shape[1:])
+    if size > length:
+        x = np.pad(x, ((0, 0), (0, 0), (0, size - length)))
+    return x.reshape(n, *shape)

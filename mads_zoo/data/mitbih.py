@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -45,6 +46,36 @@ PREFERRED_LEAD = "MLII"
 _BYTES_PER_SAMPLE = {"212": 1.5, "16": 2.0, "61": 2.0, "80": 1.0, "8": 1.0, "24": 3.0, "32": 4.0}
 
 TASK = "reading MIT-BIH records"
+
+Part = TypeVar("Part")
+
+
+class RecordPart(Protocol):
+    """The beats cut from one record by a recipe (:class:`RecordBeats` and its kin)."""
+
+    @property
+    def record(self) -> str:
+        """The record's id."""
+
+    @property
+    def x(self) -> np.ndarray:
+        """Its beats' signals."""
+
+    @property
+    def y(self) -> np.ndarray:
+        """Their labels."""
+
+    @property
+    def sample(self) -> np.ndarray:
+        """Their R peaks' sample indices."""
+
+    @property
+    def symbol(self) -> np.ndarray:
+        """Their annotation symbols."""
+
+    @property
+    def dropped(self) -> np.ndarray:
+        """Beats dropped per AAMI class."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,43 +181,75 @@ def beats_from_signal(
     return x, keep, beat
 
 
-def read_record(directory: Path, record: str) -> RecordBeats:
-    """Read one record and cut its beats (the whole recipe for one record)."""
+@dataclass(frozen=True, eq=False)
+class RecordSignals:
+    """One record's chosen leads and its reference annotations, read and checked.
+
+    ``signal`` is ``(samples, leads)`` at ``rate`` Hz; ``samples``/``symbols`` are the
+    annotations, sorted by sample.
+    """
+
+    record: str
+    leads: tuple[str, ...]
+    rate: float
+    signal: np.ndarray
+    samples: np.ndarray
+    symbols: np.ndarray
+
+
+def record_leads(sig_names: list[str], count: int) -> list[str]:
+    """The leads a beat takes: MLII (else the first lead), then the other one if ``count`` is 2."""
+    first = PREFERRED_LEAD if PREFERRED_LEAD in sig_names else sig_names[0]
+    return [first, *[name for name in sig_names if name != first]][:count]
+
+
+def read_signals(directory: Path, record: str, leads: int = 1) -> RecordSignals:
+    """Read ``record``'s first ``leads`` leads (:func:`record_leads`) and its annotations."""
     import wfdb
 
     header = check_record(directory, record)
-    lead = PREFERRED_LEAD if PREFERRED_LEAD in header.sig_name else header.sig_name[0]
-    channel = header.sig_name.index(lead)
+    names = record_leads(list(header.sig_name), leads)
+    channels = [header.sig_name.index(name) for name in names]
     path = str(directory / record)
     try:
-        signal = wfdb.rdrecord(path, channels=[channel]).p_signal[:, 0]
+        signal = wfdb.rdrecord(path, channels=channels).p_signal
         annotation = wfdb.rdann(path, "atr")
     except Exception as error:  # wfdb raises many types for bad files
         raise _bad(record, f"cannot be read ({one_line(error)})") from error
-    file_name = header.file_name[channel]
     if len(signal) != header.sig_len:
+        file_name = header.file_name[channels[0]]
         problem = f"{file_name} holds {len(signal):,} samples, the header says {header.sig_len:,}"
         raise _bad(record, problem)
-    invalid = np.flatnonzero(~np.isfinite(signal))
-    if len(invalid):
-        problem = (
-            f"{file_name} holds {len(invalid):,} invalid samples in lead {lead} "
-            f"(the first at sample {invalid[0]:,})"
-        )
-        raise _bad(record, problem)
+    for column, (name, channel) in enumerate(zip(names, channels, strict=True)):
+        file_name = header.file_name[channel]
+        invalid = np.flatnonzero(~np.isfinite(signal[:, column]))
+        if len(invalid):
+            problem = (
+                f"{file_name} holds {len(invalid):,} invalid samples in lead {name} "
+                f"(the first at sample {invalid[0]:,})"
+            )
+            raise _bad(record, problem)
     samples = np.asarray(annotation.sample, dtype=np.int64)
     symbols = np.asarray(annotation.symbol, dtype=str)
     order = np.argsort(samples, kind="stable")
-    samples, symbols = samples[order], symbols[order]
+    return RecordSignals(
+        record, tuple(names), float(header.fs), signal, samples[order], symbols[order]
+    )
+
+
+def read_record(directory: Path, record: str) -> RecordBeats:
+    """Read one record and cut its beats (the whole recipe for one record)."""
+    signals = read_signals(directory, record)
+    samples, symbols = signals.samples, signals.symbols
     try:
-        x, keep, beat = beats_from_signal(signal, header.fs, samples, symbols)
+        x, keep, beat = beats_from_signal(signals.signal[:, 0], signals.rate, samples, symbols)
     except DataError as error:
         raise _bad(record, str(error)) from error
     check_values(x, f"record {record}", unit="beat")
     labels = np.array([AAMI_LABEL[s] for s in symbols[beat]], dtype=np.int64)
     return RecordBeats(
         record=record,
-        lead=lead,
+        lead=signals.leads[0],
         x=x,
         y=labels[keep],
         sample=samples[beat][keep],
@@ -195,16 +258,14 @@ def read_record(directory: Path, record: str) -> RecordBeats:
     )
 
 
-def build_beats(
-    directory: Path, records: tuple[str, ...] = MITDB_RECORDS, *, verify: bool = True
-) -> Beats:
-    """Build the beats of ``records`` from the WFDB files in ``directory`` (no caching).
+def read_records(
+    directory: Path, records: tuple[str, ...], read: Callable[[Path, str], Part], *, verify: bool
+) -> list[Part]:
+    """Check every record first, then ``read(directory, record)`` each one, in order.
 
-    Every record is checked first (:func:`check_record`, then, if ``verify``, the SHA-256 of
-    its files: :mod:`mads_zoo.data.verify`), so a bad file fails in well under a second, before
-    any signal is read; with ``verify``, each record must also give its published beat count.
-    One process is enough: the 48 records take about 4 s plus 2 s of imports (wfdb, scipy),
-    well under the cost of starting worker processes.
+    The checks (:func:`check_record`, then, if ``verify``, the SHA-256 of its files:
+    :mod:`mads_zoo.data.verify`) make a bad file fail in well under a second, before any signal
+    is read. Progress goes to :func:`mads_zoo.data.progress.report`.
     """
     for record in records:
         check_record(directory, record)
@@ -213,21 +274,19 @@ def build_beats(
     parts = []
     for done, record in enumerate(records):
         report(TASK, done, len(records))
-        parts.append(read_record(directory, record))
-        if verify:
-            check_beat_count(record, len(parts[-1].y))
+        parts.append(read(directory, record))
     report(TASK, len(records), len(records))
+    return parts
+
+
+def dropped_per_class(parts: Sequence[RecordPart]) -> dict[str, int]:
+    """Beats dropped per AAMI class, over every record of ``parts``."""
     dropped = sum((p.dropped for p in parts), np.zeros(len(AAMI_CLASSES), dtype=np.int64))
-    meta = {
-        "recipe": RECIPE_VERSION,
-        "source": str(directory),
-        "verified": verify,
-        "leads": {p.record: p.lead for p in parts},
-        "dropped_edge_beats": dict(zip(AAMI_CLASSES, dropped.tolist(), strict=True)),
-        "dropped_edge_beats_by_record": {
-            p.record: int(p.dropped.sum()) for p in parts if p.dropped.any()
-        },
-    }
+    return dict(zip(AAMI_CLASSES, dropped.tolist(), strict=True))
+
+
+def joined(parts: Sequence[RecordPart], meta: dict[str, Any], **columns: Any) -> Beats:
+    """One :class:`Beats` of the records' beats, in record order, with ``meta`` and ``columns``."""
     return Beats(
         x=np.concatenate([p.x for p in parts]),
         y=np.concatenate([p.y for p in parts]),
@@ -235,39 +294,89 @@ def build_beats(
         sample=np.concatenate([p.sample for p in parts]),
         symbol=np.concatenate([p.symbol for p in parts]),
         meta=meta,
+        **columns,
     )
+
+
+def build_beats(
+    directory: Path, records: tuple[str, ...] = MITDB_RECORDS, *, verify: bool = True
+) -> Beats:
+    """Build the beats of ``records`` from the WFDB files in ``directory`` (no caching).
+
+    Every record is checked first (:func:`read_records`); with ``verify``, each record must
+    also give its published beat count. One process is enough: the 48 records take about 4 s
+    plus 2 s of imports (wfdb, scipy), well under the cost of starting worker processes.
+    """
+
+    def read(folder: Path, record: str) -> RecordBeats:
+        part = read_record(folder, record)
+        if verify:
+            check_beat_count(record, len(part.y))
+        return part
+
+    parts = read_records(directory, records, read, verify=verify)
+    meta = {
+        "recipe": RECIPE_VERSION,
+        "source": str(directory),
+        "verified": verify,
+        "leads": {p.record: p.lead for p in parts},
+        "dropped_edge_beats": dropped_per_class(parts),
+        "dropped_edge_beats_by_record": {
+            p.record: int(p.dropped.sum()) for p in parts if p.dropped.any()
+        },
+    }
+    return joined(parts, meta)
+
+
+def beats_cache_file(
+    name: str, recipe: list[Any], directory: Path, records: tuple[str, ...], verified: bool
+) -> Path:
+    """Where beats ``name`` made by ``recipe`` from ``records`` in ``directory`` are cached.
+
+    The key changes when any record file changes; beats built with and without verification
+    (``--no-verify``) are separate entries, so an unverified build never passes for a
+    verified one.
+    """
+    files = [directory / f"{r}{ext}" for r in records for ext in RECORD_EXTENSIONS]
+    parts = [*recipe, str(directory.resolve()), list(records), files_fingerprint(files)]
+    kind = "sha256-verified" if verified else "unverified"
+    return cache_path("beats", f"{name}-{digest([*parts, kind])}")
 
 
 def cache_file(
     directory: Path, records: tuple[str, ...] = MITDB_RECORDS, *, verified: bool = True
 ) -> Path:
-    """Where the beats built from ``directory`` are cached (changes when any file changes).
+    """Where the beats built from ``directory`` are cached (changes when any file changes)."""
+    return beats_cache_file("mitbih", [RECIPE_VERSION], directory, records, verified)
 
-    Beats built with and without verification (``--no-verify``) are separate entries, so an
-    unverified build can never pass for a verified one.
+
+def load_cached(cache_for: Callable[[bool], Path], build: Callable[[bool], Beats]) -> Beats:
+    """The beats at ``cache_for(verified)``, else ``build(verify)`` and cache them.
+
+    Records are verified against PhysioNet's copy when an entry is built, unless
+    verification is off (:func:`mads_zoo.data.verify.verifying`); a verified entry also
+    serves an unverified load, never the other way round. An invalid entry is rebuilt.
     """
-    files = [directory / f"{r}{ext}" for r in records for ext in RECORD_EXTENSIONS]
-    parts = [RECIPE_VERSION, str(directory.resolve()), list(records), files_fingerprint(files)]
-    kind = "sha256-verified" if verified else "unverified"
-    return cache_path("beats", f"mitbih-{digest([*parts, kind])}")
+    verify = verification_enabled()
+    for verified in (True,) if verify else (True, False):
+        stored = load_valid(cache_for(verified), Beats.from_arrays)
+        if stored is not None:
+            return stored
+    beats = build(verify)
+    save_arrays(cache_for(verify), beats.to_arrays())
+    return beats
 
 
 def load(data_dir: Path | None = None) -> Beats:
     """The ``mitbih`` dataset's ``load``: every beat of the 48 records, cached after the first call.
 
     ``data_dir`` (else ``MADS_ZOO_DATA_DIR``, else the user cache, downloading into it) is the
-    folder of the WFDB records; see :func:`mads_zoo.data.locate.find_mitdb`. The records are
-    verified against PhysioNet's copy when the cache entry is built, unless verification is
-    off (:func:`mads_zoo.data.verify.verifying`); a verified entry also serves an unverified
-    load, never the other way round. An invalid entry is rebuilt.
+    folder of the WFDB records; see :func:`mads_zoo.data.locate.find_mitdb`; caching and
+    verification: :func:`load_cached`.
     """
     directory = find_mitdb(data_dir)
-    verify = verification_enabled()
-    for verified in (True,) if verify else (True, False):
-        path = cache_file(directory, MITDB_RECORDS, verified=verified)
-        stored = load_valid(path, Beats.from_arrays)
-        if stored is not None:
-            return stored
-    beats = build_beats(directory, MITDB_RECORDS, verify=verify)
-    save_arrays(cache_file(directory, MITDB_RECORDS, verified=verify), beats.to_arrays())
-    return beats
+    records = MITDB_RECORDS
+    return load_cached(
+        lambda verified: cache_file(directory, records, verified=verified),
+        lambda verify: build_beats(directory, records, verify=verify),
+    )

@@ -1,24 +1,46 @@
 """Applying a registered :class:`~mads_zoo.Sampler` to a training fold, with a disk cache.
 
 The engine calls :func:`resample` with the training rows only; validation and test rows never
-reach a sampler. Results are cached per (dataset, split, sampler, seed) and the exact content
-of the training fold, so a changed recipe or dataset never reuses a stale entry.
+reach a sampler. A sampler sees one flat row per example: every channel's samples, then the
+per-example features, so an over-sampler interpolates signals and features together. Results
+are cached per (dataset, split, sampler, seed) and the exact content of the training fold, so
+a changed recipe or dataset never reuses a stale entry.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import metadata
 
 import numpy as np
 
-from mads_zoo.data.beats import check_values
+from mads_zoo.data.beats import check_finite
 from mads_zoo.data.cache import cache_path, digest, load_valid, save_arrays
 from mads_zoo.data.progress import report
 from mads_zoo.errors import DataError, MadsZooError, PluginError, one_line
 from mads_zoo.specs import Sampler
 
 #: Part of the cache key: bump when the way samplers are applied changes.
-RESAMPLE_VERSION = "1"
+RESAMPLE_VERSION = "2"
+
+
+@dataclass(frozen=True, eq=False)
+class Examples:
+    """A training fold as a sampler sees it: signals ``(n, C, L)``, features ``(n, k)``, labels."""
+
+    x: np.ndarray
+    features: np.ndarray
+    y: np.ndarray
+
+    def flat(self) -> np.ndarray:
+        """One row per example: the channels' samples, then the features (float32)."""
+        return np.concatenate([self.x.reshape(len(self.x), -1), self.features], axis=1)
+
+    def like(self, flat: np.ndarray, y: np.ndarray) -> Examples:
+        """Examples of this fold's shape from flat rows (the inverse of :meth:`flat`)."""
+        channels, length = self.x.shape[1:]
+        signal = flat[:, : channels * length].reshape(len(flat), channels, length)
+        return Examples(signal, flat[:, channels * length :], y)
 
 
 def _library_version() -> str:
@@ -57,38 +79,37 @@ def _checked(
     problem = _problem(x, y, x_out, y_out)
     if problem is not None:
         raise PluginError(f"sampler {sampler.name!r} returned {problem}")
-    return np.clip(x_out, 0.0, 1.0), y_out
+    return x_out, y_out
 
 
 def _stored(
     arrays: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A cached resampling of ``(x, y)``, checked like a fresh one; values must be in [0, 1]."""
+    """A cached resampling of ``(x, y)``, checked like a fresh one."""
     x_out, y_out = arrays["x"], arrays["y"]
     if x_out.dtype != np.float32 or y_out.dtype != np.int64:
         raise DataError(f"x is {x_out.dtype} and y {y_out.dtype}, expected float32 and int64")
     problem = _problem(x, y, x_out, y_out)
     if problem is not None:
         raise DataError(f"it holds {problem}")
-    check_values(x_out, "x")
+    check_finite(x_out, "x")
     return x_out, y_out
 
 
-def resample(
-    x: np.ndarray, y: np.ndarray, sampler: Sampler, seed: int, *, tag: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """``sampler`` applied to the training fold ``(x, y)``, from the cache when possible.
+def resample(examples: Examples, sampler: Sampler, seed: int, *, tag: str) -> Examples:
+    """``sampler`` applied to the training fold ``examples``, from the cache when possible.
 
     Args:
-        x: Training beats ``(n, length)`` float32; only the training fold, never val or test.
-        y: Training labels ``(n,)`` int64.
-        sampler: The registered sampler; ``build(seed)`` returning ``None`` means no resampling.
+        examples: The training fold only, never val or test.
+        sampler: The registered sampler; ``build(seed)`` returning ``None`` means no
+            resampling (``examples`` itself is returned).
         seed: Passed to ``build``.
         tag: Names the cache entry, e.g. ``"mitbih-intra"``.
     """
     resampler = sampler.build(seed)
     if resampler is None:
-        return x, y
+        return examples
+    x, y = examples.flat(), examples.y
     if not hasattr(resampler, "fit_resample"):
         raise PluginError(
             f"sampler {sampler.name!r}: build(seed) returned a {type(resampler).__name__}, "
@@ -98,7 +119,7 @@ def resample(
     path = cache_path("resampled", f"{tag}-{sampler.name}-seed{seed}-{digest(parts, [x, y])}")
     stored = load_valid(path, lambda arrays: _stored(arrays, x, y))
     if stored is not None:
-        return stored
+        return examples.like(*stored)
     task = f"resampling the training fold with {sampler.name}"
     report(task, 0, 1)
     try:
@@ -113,4 +134,4 @@ def resample(
     x_out, y_out = _checked(sampler, x, y, out)
     save_arrays(path, {"x": x_out, "y": y_out})
     report(task, 1, 1)
-    return x_out, y_out
+    return examples.like(x_out, y_out)

@@ -1,4 +1,7 @@
-"""Which data a run reads: :class:`DataSpec`, frozen and validated (no numpy, no readers)."""
+"""Which data a run reads (:class:`DataSpec`) and what one example is (:class:`InputSignature`).
+
+Frozen and validated; no numpy, no readers.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,44 @@ from dataclasses import dataclass
 
 from mads_zoo.checks import check_int, check_number
 from mads_zoo.errors import ConfigError
+from mads_zoo.specs import layout_shape
+
+#: The split each dataset name defaults to when a run names none: the de Chazal
+#: inter-patient split reads the rhythm-aware beats (``docs/data.md``).
+DEFAULT_DATASETS = {"intra": "mitbih", "inter": "mitbih-rhythm"}
+
+
+def default_dataset(split: str) -> str:
+    """The dataset a run on ``split`` reads when it names none."""
+    return DEFAULT_DATASETS.get(split, "mitbih")
+
+
+@dataclass(frozen=True)
+class InputSignature:
+    """What one example of a dataset is: ``channels`` x ``length`` samples plus named features.
+
+    A checkpoint records its model's signature; ``predict`` refuses input of another.
+    """
+
+    channels: int = 1
+    length: int = 187
+    features: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_int("channels", self.channels, minimum=1)
+        check_int("length", self.length, minimum=1)
+        object.__setattr__(self, "features", tuple(self.features))
+
+    def shape(self, layout: str) -> tuple[int, ...]:
+        """The model's input shape (without the batch) in ``layout``."""
+        return layout_shape(layout, self.channels, self.length)
+
+    def describe(self) -> str:
+        """E.g. ``2 channels x 88 samples + 10 features (rr_pre, ...)``."""
+        text = f"{self.channels} channel{'s' * (self.channels != 1)} x {self.length} samples"
+        if not self.features:
+            return f"{text}, no features"
+        return f"{text} + {len(self.features)} features ({', '.join(self.features)})"
 
 
 @dataclass(frozen=True)

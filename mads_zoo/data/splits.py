@@ -26,13 +26,19 @@ SPLITS: Mapping[str, str] = MappingProxyType(
 )
 
 #: How many random record orders the record-wise validation carve-out searches.
-RECORD_TRIES = 1000
+RECORD_TRIES = 5000
 #: Validation beats per class the record-wise carve-out aims for (where the records allow).
 MIN_VAL_BEATS = 50
+#: Record-wise validation aims to hold each class from this many records (patients)...
+MIN_VAL_RECORDS = 3
+#: ... each giving at least this many beats of it.
+MIN_RECORD_BEATS = 5
 #: Share of each class's beats that record-wise validation must leave for training.
 MIN_TRAIN_SHARE = 0.5
-#: Record-wise validation may take up to this many times ``val_fraction`` of the beats.
+#: Record-wise validation may take up to this many times ``val_fraction`` of the beats...
 MAX_VAL_FRACTIONS = 2.0
+#: ... and, to hold every class from several patients, at least this share of them.
+SPREAD_SHARE = 0.2
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,13 +93,16 @@ def record_wise(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Hold out whole records from ``rows`` as validation: ``(kept, taken)``, or ``None``.
 
-    The aim is a validation fold that can select: :data:`MIN_VAL_BEATS` beats of every class
-    where the records allow. Among the record subsets searched (every prefix of
-    :data:`RECORD_TRIES` seeded random record orders) that keep at least
-    :data:`MIN_TRAIN_SHARE` of every class for training and take at most
-    ``MAX_VAL_FRACTIONS * fraction`` of the beats, the one with the most validation beats per
-    class, each counted up to :data:`MIN_VAL_BEATS`, wins; ties go to the subset whose share
-    of the beats is closest to ``fraction``. ``None`` when no subset qualifies.
+    The aim is a validation fold that can select: every class from several patients and
+    :data:`MIN_VAL_BEATS` beats of every class, where the records allow. Among the record
+    subsets searched (every prefix of :data:`RECORD_TRIES` seeded random record orders) that
+    keep at least :data:`MIN_TRAIN_SHARE` of every class for training and take at most
+    ``max(MAX_VAL_FRACTIONS * fraction, SPREAD_SHARE)`` of the beats (patients matter more
+    than beats: a small ``fraction`` still gets several), the one whose classes come from the most
+    records (per class, the records giving :data:`MIN_RECORD_BEATS` beats of it, counted up
+    to :data:`MIN_VAL_RECORDS`) wins, then the one with the most validation beats per class
+    (each counted up to :data:`MIN_VAL_BEATS`); ties go to the subset whose share of the
+    beats is closest to ``fraction``. ``None`` when no subset qualifies.
     """
     records, inverse = np.unique(beats.records[rows], return_inverse=True)
     labels = beats.y[rows]
@@ -104,12 +113,16 @@ def record_wise(
     best_score, best = np.inf, None
     for _ in range(RECORD_TRIES):
         order = rng.permutation(len(records))
-        prefix = np.cumsum(per_record[order], axis=0)[:, present]
+        ordered = per_record[order][:, present]
+        prefix = np.cumsum(ordered, axis=0)
+        patients = np.cumsum(ordered >= MIN_RECORD_BEATS, axis=0)
         share = prefix.sum(axis=1) / totals.sum()
         keeps = (prefix <= (1 - MIN_TRAIN_SHARE) * totals[present]).all(axis=1)
-        allowed = keeps & (share <= MAX_VAL_FRACTIONS * fraction)
+        allowed = keeps & (share <= max(MAX_VAL_FRACTIONS * fraction, SPREAD_SHARE))
         coverage = np.minimum(prefix, MIN_VAL_BEATS).sum(axis=1)
-        score = np.abs(share - fraction) - coverage  # coverage counts whole beats: it leads
+        spread = np.minimum(patients, MIN_VAL_RECORDS).sum(axis=1)
+        # whole records lead, then whole beats, then the share (below 1)
+        score = np.abs(share - fraction) - coverage - spread * (MIN_VAL_BEATS * len(totals) + 1)
         score[~allowed] = np.inf
         k = int(np.argmin(score))
         if score[k] < best_score:
@@ -145,7 +158,9 @@ def _inter(beats: Beats, seed: int, val_fraction: float) -> SplitRows:
             "use --split intra"
         )
     every = np.arange(len(beats))
-    pool = every[np.isin(beats.records, DS1)]
+    left_out = [beats.classes.index(c) for c in left_out_classes("inter", beats.classes)]
+    trained = ~np.isin(beats.y, left_out)
+    pool = every[np.isin(beats.records, DS1) & trained]
     test = every[np.isin(beats.records, DS2)]
     if not len(pool) or not len(test):
         raise DataError("split 'inter' found no beats from the DS1 or DS2 records")
@@ -176,8 +191,10 @@ def split_rows(
     ``intra``: if the dataset fixes its own folds (:attr:`Beats.fold`) those are kept, else a
     class-stratified ``test_fraction`` of the beats is the test part. ``inter``: DS2 records are
     the test part, DS1 records the training part, every other record (the paced ones) is left
-    out. Validation: ``val_fraction`` of the training part, stratified (intra) or as whole DS1
-    records when every class survives on both sides (inter); see ``SplitRows.val_strategy``.
+    out; the classes ``inter`` reports apart (:data:`LEFT_OUT`: Q, 8 DS1 beats) leave the
+    training and validation folds (the test fold keeps them, reported apart). Validation:
+    ``val_fraction`` of the training part, stratified (intra) or as whole DS1 records when
+    every class survives on both sides (inter); see ``SplitRows.val_strategy``.
     """
     check_split(split)
     check_fraction("val_fraction", val_fraction)

@@ -20,7 +20,7 @@ from torch import nn
 
 from mads_zoo import codec
 from mads_zoo.__about__ import __version__
-from mads_zoo.data.spec import DataSpec
+from mads_zoo.data.spec import DataSpec, InputSignature
 from mads_zoo.errors import CheckpointError, DivergedError, one_line
 from mads_zoo.fileio import atomic_file
 from mads_zoo.metrics import Metrics
@@ -30,7 +30,10 @@ from mads_zoo.specs import Architecture
 from mads_zoo.train.result import FoldSizes
 from mads_zoo.train.runtime import inference_precision
 
-FORMAT = "mads-zoo-checkpoint/2"
+FORMAT = "mads-zoo-checkpoint/3"
+#: Earlier formats this version still reads: /2 had no input signature (its models all
+#: took MIT-BIH's Kaggle-compatible beat, 1 x 187 and no features).
+READABLE_FORMATS = ("mads-zoo-checkpoint/2", FORMAT)
 
 
 def package_versions() -> dict[str, str]:
@@ -52,6 +55,7 @@ class CheckpointMeta:
         config: Its resolved config (model and engine keys).
         data: The folds it was trained and validated on.
         layout: The input layout it takes (the architecture's).
+        signature: What one input example is: channels, length and feature names.
         classes: Class names, in the order of its logits.
         fold_sizes: Beats it trained (before and after resampling) and validated on.
         validation: Its best validation metrics (the epoch whose weights these are).
@@ -72,6 +76,7 @@ class CheckpointMeta:
     steps: int
     seed: int
     versions: Mapping[str, str] = field(default_factory=package_versions)
+    signature: InputSignature = field(default_factory=InputSignature)
 
     def __post_init__(self) -> None:
         if len(self.classes) < 2:
@@ -141,11 +146,11 @@ def load_checkpoint(path: Path) -> Checkpoint:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
         raise CheckpointError(f"{path} is not a readable checkpoint: {one_line(error)}") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    if not isinstance(payload, dict) or payload.get("format") not in READABLE_FORMATS:
         raise CheckpointError(f"{path} is not a mads-zoo checkpoint ({FORMAT})")
     try:
         state_dict = _state_dict(payload)
-        meta = codec.decode(CheckpointMeta, payload.get("meta"))
+        meta = codec.decode(CheckpointMeta, _upgraded(payload))
     except ValueError as error:  # codec errors included
         raise CheckpointError(f"checkpoint {path} {_phrase(error)}") from None
     bad = non_finite_tensor(state_dict)
@@ -154,6 +159,14 @@ def load_checkpoint(path: Path) -> Checkpoint:
             f"checkpoint {path} holds non-finite weights in {bad!r} (a diverged run?)"
         )
     return Checkpoint(state_dict, meta, path)
+
+
+def _upgraded(payload: dict[str, Any]) -> Any:
+    """The payload's metadata in today's form: format /2 gains the Kaggle beat's signature."""
+    meta = payload.get("meta")
+    if payload.get("format") == READABLE_FORMATS[0] and isinstance(meta, dict):
+        meta = {"signature": codec.encode(InputSignature()), **meta}
+    return meta
 
 
 def _phrase(error: ValueError) -> str:
@@ -188,7 +201,13 @@ def model_from_checkpoint(checkpoint: Checkpoint) -> tuple[Architecture, nn.Modu
     """
     meta = checkpoint.meta
     arch = get_registry().architecture(meta.architecture)
-    model = build_model(arch, meta.config, num_classes=len(meta.classes))
+    model = build_model(
+        arch,
+        meta.config,
+        num_classes=len(meta.classes),
+        input_shape=meta.signature.shape(meta.layout),
+        num_features=len(meta.signature.features),
+    )
     problem = _state_dict_problem(model.state_dict(), checkpoint.state_dict)
     if problem:
         raise CheckpointError(

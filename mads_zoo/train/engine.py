@@ -22,7 +22,9 @@ from torch import nn
 
 from mads_zoo.data.folds import Fold
 from mads_zoo.errors import DivergedError
+from mads_zoo.fusion import call_model
 from mads_zoo.metrics import Metrics
+from mads_zoo.train.losses import build_loss
 from mads_zoo.train.recipe import Schedule, build_optimizer
 from mads_zoo.train.result import EpochRecord, FoldSizes, RunResult, RunStatus
 from mads_zoo.train.runtime import resolve_device, resolve_precision
@@ -90,23 +92,27 @@ def autocast(device: torch.device, precision: str) -> AbstractContextManager[obj
 def predict_logits(
     model: nn.Module,
     x: torch.Tensor | np.ndarray,
+    features: torch.Tensor | np.ndarray | None = None,
     *,
     batch_size: int = INFERENCE_BATCH,
     precision: str = "fp32",
 ) -> torch.Tensor:
     """Logits for every row of ``x`` (eval mode, batched, float32 on the CPU).
 
-    Batches go to the device the model is on (a trained model stays where it trained), so a
-    caller cannot evaluate a GPU model with CPU inputs or the CPU's autocast.
+    ``features`` ``(n, k)`` are the per-example features (``None``: none); a plain model
+    never sees them. Batches go to the device the model is on (a trained model stays where
+    it trained), so a caller cannot evaluate a GPU model with CPU inputs or the CPU's autocast.
     """
     device = model_device(model)
     inputs = channels_last(model, torch.as_tensor(x))
+    extra = torch.zeros(len(inputs), 0) if features is None else torch.as_tensor(features)
     model.eval()
     outputs = []
     with autocast(device, precision):
         for start in range(0, len(inputs), batch_size):
             batch = inputs[start : start + batch_size].to(device)
-            outputs.append(model(batch).float().cpu())
+            batch_features = extra[start : start + batch_size].to(device)
+            outputs.append(call_model(model, batch, batch_features).float().cpu())
     return torch.cat(outputs) if outputs else torch.empty(0)
 
 
@@ -120,7 +126,9 @@ def evaluate(
     left_out: tuple[str, ...] = (),
 ) -> Metrics:
     """The metrics of ``model`` over the whole ``fold``, with its mean cross-entropy loss."""
-    logits = predict_logits(model, fold.x, batch_size=batch_size, precision=precision)
+    logits = predict_logits(
+        model, fold.x, fold.features, batch_size=batch_size, precision=precision
+    )
     y = torch.as_tensor(fold.y, dtype=torch.long)
     loss = float(nn.functional.cross_entropy(logits, y)) if len(y) else 0.0
     predicted = logits.argmax(1).numpy()
@@ -187,12 +195,14 @@ class _Steps:
         trainer: Trainer,
         model: nn.Module,
         train: Fold,
+        num_classes: int,
         total: int,
         on_step: StepCallback | None,
     ) -> None:
         recipe, device = trainer.recipe, trainer.device
         self.model, self.device, self.precision = model, device, trainer.precision
         self.x = channels_last(model, torch.as_tensor(train.x).to(device))
+        self.features = torch.as_tensor(train.feature_array).to(device)
         self.y = torch.as_tensor(train.y, dtype=torch.long).to(device)
         self.batches = _Batches(len(self.x), recipe.batch_size, trainer.training.seed, device)
         self.optimizer = build_optimizer(
@@ -207,7 +217,7 @@ class _Steps:
             factor=recipe.factor,
             patience=recipe.patience,
         )
-        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
+        self.loss_fn = build_loss(recipe, train.y, num_classes, device)
         self.grad_clip, self.lr = recipe.grad_clip, recipe.lr
         self.done, self.total, self.on_step = 0, total, on_step
         self.seconds = 0.0  # spent in optimizer steps (validation excluded)
@@ -223,7 +233,8 @@ class _Steps:
         for i in range(steps):
             index = self.batches.next()
             with autocast(self.device, self.precision):
-                loss = self.loss_fn(self.model(self.x[index]).float(), self.y[index])
+                logits = call_model(self.model, self.x[index], self.features[index])
+                loss = self.loss_fn(logits.float(), self.y[index])
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.grad_clip:
@@ -250,6 +261,7 @@ class Trainer:
         self.recipe = training.recipe
         self.device = resolve_device(training.device)
         self.precision = resolve_precision(training.precision, self.device)
+        self.left_out: tuple[str, ...] = ()
 
     def fit(
         self,
@@ -259,6 +271,7 @@ class Trainer:
         classes: tuple[str, ...],
         *,
         n_train_original: int | None = None,
+        left_out: tuple[str, ...] = (),
         on_epoch: EpochCallback | None = None,
         on_step: StepCallback | None = None,
     ) -> RunResult:
@@ -268,6 +281,7 @@ class Trainer:
         steps per epoch (:func:`run_length`), fixed before the first step; the learning-rate
         schedule spans them. ``on_epoch`` receives each validation's record and may raise to
         stop the run; ``on_step(step, total_steps)`` is called after every optimizer step.
+        ``left_out`` classes stay out of the monitored macro averages (the split's convention).
         A NaN or infinite training or validation loss raises
         :class:`~mads_zoo.errors.DivergedError` (never a score).
         """
@@ -275,7 +289,8 @@ class Trainer:
         model.to(self.device)
         n_train = n_train_original or len(train)
         length = run_length(self.training, n_train)
-        steps = _Steps(self, model, train, length.total_steps, on_step)
+        steps = _Steps(self, model, train, len(classes), length.total_steps, on_step)
+        self.left_out = left_out
         best, status = _Best(), RunStatus.COMPLETED
         history: list[EpochRecord] = []
         while steps.done < length.total_steps:
@@ -329,6 +344,7 @@ class Trainer:
         metrics = evaluate(
             model, val, classes,
             precision=self.precision, batch_size=self.training.eval_batch_size,
+            left_out=self.left_out,
         )  # fmt: skip
         if metrics.loss is None or not math.isfinite(metrics.loss):
             # the epoch's last steps broke the weights

@@ -20,7 +20,9 @@ from torch import nn
 
 from mads_zoo import codec
 from mads_zoo.data.folds import Folds, prepare_folds
+from mads_zoo.data.splits import left_out_classes
 from mads_zoo.fileio import write_text
+from mads_zoo.fusion import FeatureInputs
 from mads_zoo.metrics import Metrics
 from mads_zoo.models import build_model
 from mads_zoo.registry import get_registry
@@ -41,14 +43,23 @@ from mads_zoo.train.spec import FoldName, RunSpec
 Admit = Callable[[nn.Module], None]
 
 
-def build_run_model(spec: RunSpec, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
-    """The spec's architecture built for ``input_shape`` and ``num_classes``, seeded.
+def build_run_model(
+    spec: RunSpec, input_shape: tuple[int, ...], num_classes: int, num_features: int = 0
+) -> nn.Module:
+    """The spec's architecture built for ``input_shape``, ``num_classes`` and features, seeded.
 
     Two calls with the same spec give the same initial weights (what :func:`fit` trains).
+    With ``num_features`` the model takes ``(x, features)`` (:mod:`mads_zoo.fusion`).
     """
     arch = get_registry().architecture(spec.architecture)
     seed_everything(spec.training.seed)
-    return build_model(arch, spec.config, num_classes=num_classes, input_shape=input_shape)
+    return build_model(
+        arch,
+        spec.config,
+        num_classes=num_classes,
+        input_shape=input_shape,
+        num_features=num_features,
+    )
 
 
 def fit(
@@ -67,7 +78,10 @@ def fit(
     """
     if folds.spec != spec.data:
         raise ValueError(f"folds of {folds.spec} given for a run on {spec.data}")
-    model = build_run_model(spec, folds.input_shape, len(folds.classes))
+    features = len(folds.signature.features)
+    model = build_run_model(spec, folds.input_shape, len(folds.classes), features)
+    if isinstance(model, FeatureInputs):
+        model.standardise_with(folds.train.feature_array)
     if admit is not None:
         admit(model)
     result = Trainer(spec.training).fit(
@@ -76,6 +90,7 @@ def fit(
         folds.val,
         folds.classes,
         n_train_original=folds.train_size_before,
+        left_out=left_out_classes(spec.data.split, folds.classes),
         on_epoch=on_epoch,
         on_step=on_step,
     )
@@ -120,6 +135,7 @@ def train_and_save(
         config=spec.config,
         data=spec.data,
         layout=arch.layout,
+        signature=folds.signature,
         classes=folds.classes,
         fold_sizes=result.fold_sizes,
         validation=result.best,
@@ -154,5 +170,8 @@ def evaluate_checkpoint(
     meta = checkpoint.meta
     folds = prepare_folds(replace(meta.data, sampler="none"), arch.layout, data_dir)
     chosen = folds.final_test() if fold is FoldName.TEST else folds.val
-    metrics = evaluate(model, chosen, meta.classes, precision=checkpoint.inference_precision())
+    left_out = left_out_classes(meta.data.split, meta.classes)
+    metrics = evaluate(
+        model, chosen, meta.classes, precision=checkpoint.inference_precision(), left_out=left_out
+    )
     return checkpoint, metrics

@@ -25,6 +25,8 @@ from mads_zoo.metrics import MetricName
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULES = ("onecycle", "cosine", "plateau", "constant")
 PRECISIONS = ("auto", "fp32", "bf16")
+#: The losses of :mod:`mads_zoo.train.losses` (named here: this module imports no torch).
+LOSS_NAMES = ("ce", "weighted-ce", "focal")
 
 #: Inference (and validation) batch size, chosen by measurement
 #: (``benchmarks/inference_speed.py``, ``docs/engine.md``): on this 2-core AVX512-BF16 CPU,
@@ -55,6 +57,8 @@ class Recipe:
     grad_clip: float | None = 5.0
     factor: float = 0.2
     patience: int = 2
+    loss: str = "ce"
+    focal_gamma: float = 2.0
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size"):
@@ -69,6 +73,8 @@ class Recipe:
         check_number("warmup", self.warmup, 0, 1, high_open=True, optional=True)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_choice("schedule", self.schedule, SCHEDULES)
+        check_choice("loss", self.loss, LOSS_NAMES)
+        check_number("focal_gamma", self.focal_gamma, 0, 10)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Recipe:
