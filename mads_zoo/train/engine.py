@@ -31,6 +31,8 @@ from mads_zoo.train.runtime import resolve_device, resolve_precision
 from mads_zoo.train.spec import INFERENCE_BATCH, Training
 
 EpochCallback = Callable[[EpochRecord], None]
+#: How validation is scored: the class names, and those left out of the macro averages.
+Scoring = tuple[tuple[str, ...], tuple[str, ...]]
 StepCallback = Callable[[int, int], None]
 
 
@@ -261,7 +263,6 @@ class Trainer:
         self.recipe = training.recipe
         self.device = resolve_device(training.device)
         self.precision = resolve_precision(training.precision, self.device)
-        self.left_out: tuple[str, ...] = ()
 
     def fit(
         self,
@@ -290,11 +291,10 @@ class Trainer:
         n_train = n_train_original or len(train)
         length = run_length(self.training, n_train)
         steps = _Steps(self, model, train, len(classes), length.total_steps, on_step)
-        self.left_out = left_out
         best, status = _Best(), RunStatus.COMPLETED
         history: list[EpochRecord] = []
         while steps.done < length.total_steps:
-            record = self._epoch(steps, length, len(history) + 1, val, classes)
+            record = self._epoch(steps, length, len(history) + 1, val, (classes, left_out))
             history.append(record)
             score = record.val.value(self.training.monitor)
             steps.schedule.after_epoch(score)
@@ -323,7 +323,7 @@ class Trainer:
         )
 
     def _epoch(
-        self, steps: _Steps, length: RunLength, epoch: int, val: Fold, classes: tuple[str, ...]
+        self, steps: _Steps, length: RunLength, epoch: int, val: Fold, scoring: Scoring
     ) -> EpochRecord:
         """One epoch: the steps up to the next validation, then the validation."""
         train_loss = steps.epoch(min(length.steps_per_eval, length.total_steps - steps.done), epoch)
@@ -334,17 +334,18 @@ class Trainer:
             train_seconds=steps.seconds,
             train_loss=train_loss,
             lr=steps.schedule.lr,
-            val=self._validate(steps.model, val, classes, epoch, steps.done),
+            val=self._validate(steps.model, val, scoring, epoch, steps.done),
         )
 
     def _validate(
-        self, model: nn.Module, val: Fold, classes: tuple[str, ...], epoch: int, step: int
+        self, model: nn.Module, val: Fold, scoring: Scoring, epoch: int, step: int
     ) -> Metrics:
         """Metrics over the whole validation fold; a non-finite loss is a divergence."""
+        classes, left_out = scoring
         metrics = evaluate(
             model, val, classes,
             precision=self.precision, batch_size=self.training.eval_batch_size,
-            left_out=self.left_out,
+            left_out=left_out,
         )  # fmt: skip
         if metrics.loss is None or not math.isfinite(metrics.loss):
             # the epoch's last steps broke the weights
