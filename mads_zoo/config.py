@@ -132,7 +132,8 @@ class RunRequest:
 
     ``None`` means "the config file's, else the default". ``seed`` seeds the model
     (initialisation, batch order); ``data_seed`` the split, validation and sampler (default:
-    ``seed``, as ``mads-zoo train --seed`` does; a bench keeps its own for every trial).
+    ``seed``, as ``mads-zoo train --seed`` does; a bench keeps its own for every trial);
+    ``sampler_seed``, when given, the sampler alone (a bench's final seeds).
     ``epochs`` wins over the config's; ``beats`` replaces epochs as the run's length; ``loss``
     (a strategy's, :mod:`mads_zoo.strategies`) wins over the config's. With
     no dataset named, the split chooses it (:func:`~mads_zoo.data.spec.default_dataset`:
@@ -149,6 +150,7 @@ class RunRequest:
     sampler: str | None = None
     seed: int = 0
     data_seed: int | None = None
+    sampler_seed: int | None = None
     val_fraction: float = 0.1
     epochs: int | None = None
     beats: int | None = None
@@ -169,6 +171,7 @@ def _data_spec(request: RunRequest, file: ConfigFile) -> DataSpec:
         sampler=request.sampler or file.sampler or "none",
         seed=request.seed if request.data_seed is None else request.data_seed,
         val_fraction=request.val_fraction,
+        sampler_seed=request.sampler_seed,
     )
 
 

@@ -240,3 +240,44 @@ def prior_guess(class_counts: Sequence[float], prior: Sequence[float]) -> np.nda
     if weights.shape != counts.shape or weights.sum() <= 0:
         raise ValueError("prior must give one non-negative weight per class, not all zero")
     return np.outer(counts, weights / weights.sum())
+
+
+#: EC57's exceptions to one-vs-rest counting, as PhysioNet's reference comparator ``bxb``
+#: (G. Moody, WFDB; ``print_results``) implements ANSI/AAMI EC57:1998's gross statistics: the
+#: true classes whose beats, when called the event class, are **not** false positives. F and Q
+#: beats called V are not VEB false positives; Q beats called S are not SVEB false positives.
+EC57_NOT_FALSE_POSITIVE: dict[str, tuple[str, ...]] = {"V": ("F", "Q"), "S": ("Q",)}
+
+
+@dataclass(frozen=True)
+class GrossStatistics:
+    """One event class's EC57 gross statistics (VEB: ``V``, SVEB: ``S``).
+
+    ``se = TP / (TP + FN)`` as one-vs-rest; ``ppv = TP / (TP + FP)`` and
+    ``fpr = FP / (TN + FP)`` with the false positives of :data:`EC57_NOT_FALSE_POSITIVE`
+    left out, and TN every beat of another class not called the event (``bxb``'s ``VTN``).
+    """
+
+    event: str
+    se: float
+    ppv: float
+    fpr: float
+
+
+def ec57_gross(metrics: Metrics) -> dict[str, GrossStatistics]:
+    """The VEB and SVEB gross statistics of ``metrics``; empty unless its classes are AAMI's."""
+    if set(metrics.classes) != set(AAMI_NAMES):
+        return {}
+    cm, index = metrics.matrix, {c: i for i, c in enumerate(metrics.classes)}
+    found = {}
+    for event, exempt in EC57_NOT_FALSE_POSITIVE.items():
+        e = index[event]
+        others = [i for c, i in index.items() if c != event]
+        counted = [index[c] for c in index if c != event and c not in exempt]
+        tp, support = float(cm[e, e]), float(cm[e].sum())
+        fp = float(cm[counted, e].sum())
+        tn = float(cm[np.ix_(others, others)].sum())
+        found[event] = GrossStatistics(
+            event, _ratio(tp, support), _ratio(tp, tp + fp), _ratio(fp, tn + fp)
+        )
+    return found

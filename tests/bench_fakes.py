@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mads_zoo.bench.budget import Budget
-from mads_zoo.bench.plan import Planner, derive_seed
+from mads_zoo.bench.plan import Planner, derive_seed, final_seed
 from mads_zoo.bench.results import (
     DataSource,
     RunRecord,
@@ -24,7 +24,10 @@ COUNTS = FoldCounts(train={"N": 90, "S": 10}, val={"N": 9, "S": 1}, test={"N": B
 
 def spec(combo, beats=1_000, stage=Stage.TUNE, rung=0, index=0, config=None) -> TrialSpec:
     """The trial spec the planner would make for these coordinates (bench seed 0)."""
-    seed = derive_seed(0, combo.key, stage.value, rung, index)
+    if stage is Stage.FINAL:
+        seed = final_seed(0, index)
+    else:
+        seed = derive_seed(0, combo.key, stage.value, rung, index)
     return TrialSpec(combo, stage, rung, index, config or {}, seed, beats)
 
 

@@ -24,10 +24,17 @@ from mads_zoo import codec, space
 from mads_zoo.bench.budget import PRESETS, get_budget
 from mads_zoo.bench.cluster import batch_cpus
 from mads_zoo.bench.harness import BenchRequest, resume_bench, select_combos, start_bench
-from mads_zoo.bench.leaderboard import Versus, leaderboard_rows
+from mads_zoo.bench.leaderboard import (
+    Versus,
+    leaderboard_columns,
+    leaderboard_rows,
+    markdown_table,
+    versus,
+)
 from mads_zoo.bench.plan import Planner, derive_seed, tuning_rungs
 from mads_zoo.bench.results import (
     Combo,
+    ComboResult,
     DataSource,
     Outcome,
     RunStore,
@@ -212,10 +219,67 @@ def test_the_leaderboard_ranks_on_validation_and_shows_test_only_for_finalists(t
     assert rows[1].versus is Versus.BELOW and rows[0].versus is None
 
 
-def test_finalists_whose_validation_cis_overlap_are_tied():
+def test_summaries_overlap_when_their_intervals_do():
     assert Summary(0.90, 0.02, ()).overlaps(Summary(0.93, 0.015, ()))
     assert not Summary(0.90, 0.01, ()).overlaps(Summary(0.93, 0.015, ()))
     assert Summary(0.9, float("nan"), ()).overlaps(Summary(0.9, float("nan"), ()))
+
+
+def finalist(values, seeds=(0, 1, 2)) -> ComboResult:
+    """A finalist with validation scores ``values`` from its final seeds ``seeds``."""
+    val = Summary.of(values)
+    return ComboResult(Combo("a", "none"), Outcome.FINALIST, 2, val.mean, {}, val=val,
+                       final_seeds=tuple(seeds))  # fmt: skip
+
+
+def test_finalists_are_compared_with_the_selected_model_seed_by_seed():
+    leader = finalist([0.80, 0.85, 0.90])
+    behind = finalist([0.79, 0.84, 0.89])  # 0.01 behind on every seed
+    assert behind.val.overlaps(leader.val)  # the unpaired rule called this a tie
+    assert versus(behind, leader) is Versus.BELOW
+    assert versus(finalist([0.81, 0.83, 0.90]), leader) is Versus.TIED  # gaps of both signs
+    assert versus(finalist([0.79, 0.89], seeds=(0, 2)), leader) is Versus.BELOW  # 0 and 2 pair
+    assert versus(finalist([0.7]), leader) is Versus.NO_CI  # one seed: no interval
+    assert versus(finalist([0.7, 0.7], seeds=(1, 5)), leader) is Versus.NO_CI  # one in common
+    assert versus(behind, finalist([0.9], seeds=(0,))) is Versus.NO_CI
+
+
+def test_each_final_seed_resamples_the_training_fold_with_its_own_sampler_seed():
+    from mads_zoo.bench.plan import final_sampler_seed
+
+    combo = Combo("2dcnn", "smote")
+    run = run_record([combo], get_budget("smoke"))
+    tuning = resolve_run(trial_request(spec(combo), run, "cpu")).data
+    finals = [
+        resolve_run(trial_request(spec(combo, stage=Stage.FINAL, rung=2, index=k), run, "cpu")).data
+        for k in range(3)
+    ]
+    assert tuning.sampler_seed is None and tuning.resample_seed == run.seed
+    assert [d.sampler_seed for d in finals] == [final_sampler_seed(0, k) for k in range(3)]
+    assert len({d.resample_seed for d in finals}) == 3
+    assert {replace(d, sampler_seed=None) for d in finals} == {tuning}  # split, val: unchanged
+
+
+def test_every_finalist_trains_the_same_final_seeds():
+    batches = []
+    budget = get_budget("smoke", {"finalists": 2, "final_seeds": 3})
+    plan(budget, [Combo(n, "none") for n in "abcd"], batches=batches)
+    ((_, specs),) = [b for b in batches if b[0] == "final"]
+    seeds = {}
+    for s in specs:
+        seeds.setdefault(s.combo, []).append(s.seed)
+    first, second = seeds.values()
+    assert first == second and len(set(first)) == 3
+
+
+def test_one_seed_finalists_say_they_have_no_ci():
+    budget = get_budget("smoke", {"finalists": 2, "final_seeds": 1})
+    rows = leaderboard_rows(plan(budget, [Combo(n, "none") for n in "abcd"]))
+    columns = leaderboard_columns("macro_f1", ["N", "S"])
+    table = markdown_table(rows, columns)
+    assert rows[1].versus is Versus.NO_CI and rows[0].one_seed and not rows[2].one_seed
+    assert table.count("(no CI)") == 2 * 4  # val and three test figures of both finalists
+    assert "no CI (< 2 paired seeds)" in table
 
 
 # --- records, start and resume -------------------------------------------------------------
@@ -247,6 +311,9 @@ def test_resume_refuses_data_other_than_the_runs_own(tmp_path):
     run = store.load_run()
     assert run.data.folder == str(first.resolve()) and len(run.data.fingerprint) == 16
     assert run.budget.precision in ("bf16", "fp32")  # auto is resolved once, when it starts
+    assert run.val_strategy.startswith("stratified")  # how validation was carved, in words
+    held = store.load_test_fold()  # for the test-sampling intervals of the report
+    assert len(held.labels) == len(held.records) == sum(run.class_counts.test.values())
     with pytest.raises(ConfigError, match="already holds a bench run"):
         start_bench(request, root)
     assert resume_bench(root).root == store.root
@@ -306,6 +373,25 @@ def test_the_report_renders_when_every_final_run_failed(tmp_path):
     assert [p.name for p in report.figures] == ["heatmap.png", "best-so-far.png"]
     assert not any(r.test_accuracy and r.test_accuracy.has_ci for r in report.rows)
     assert "RuntimeError: test fold" in (tmp_path / "leaderboard.md").read_text()
+
+
+def test_the_page_says_how_validation_was_carved_and_which_final_seeds_failed(tmp_path):
+    from mads_zoo.bench.report import render_report
+
+    def record(trial):
+        if trial.stage is Stage.FINAL and trial.index == 1:
+            return TrialRecord(trial, RunStatus.FAILED, error="RuntimeError: seed 1")
+        return fake_record(trial)
+
+    budget = get_budget("smoke", {"final_seeds": 3})
+    store = stored_run(tmp_path, [Combo(n, "none") for n in "ab"], budget, record)
+    carved = replace(store.load_run(), val_strategy="record-wise: DS1 records 124, 201")
+    store.save_run(carved, with_environment=False)
+    render_report(store)
+    page = (tmp_path / "leaderboard.md").read_text()
+    assert "Validation fold: record-wise: DS1 records 124, 201." in page
+    assert "b--none: 2 of 3 final seeds completed; its figures are over those" in page
+    assert "AAMI report, test fold, 2 seeds" in page and "RuntimeError: seed 1" in page
 
 
 def test_the_report_has_baselines_and_an_aami_table_per_finalist(tmp_path):
@@ -404,3 +490,14 @@ def test_the_terminal_leaderboard_fits_80_columns():
         assert "…" not in text
         assert all(f"timm-mobilenet-{n}" in text for n in "abcdef")
         assert "always N" in text and "prior guess" in text and ("±" in text) == (width == 160)
+
+
+def test_a_score_of_exactly_zero_ranks_above_a_missing_one():
+    from mads_zoo.bench.leaderboard import ranked
+    from mads_zoo.bench.plan import _ranked
+
+    a, b, c = (Combo(n, "none") for n in "abc")
+    assert _ranked([a, b, c], {a: None, b: 0.0, c: 0.1}) == [c, b, a]
+    zero = ComboResult(b, Outcome.STOPPED, 1, 0.0, {})
+    missing = ComboResult(a, Outcome.STOPPED, 1, None, {}, error="rung 1: boom")
+    assert ranked([missing, zero]) == [zero, missing]

@@ -82,6 +82,7 @@ def test_a_smoke_bench_runs_end_to_end_and_resumes(tmp_path):
     assert "2dcnn *" in leaderboard and "Failed runs" in leaderboard and "95% CI" in leaderboard
     assert "| baseline | always N |" in leaderboard
     assert "AAMI report, test fold, 2 seeds" in leaderboard
+    assert "Test-sampling 95% intervals (percentile bootstrap over the" in leaderboard
     for png in ("heatmap.png", "se-ppv.png", "best-so-far.png"):
         assert (run / "plots" / png).stat().st_size > 5_000
     timing = RunStore(run).load_timing()

@@ -10,7 +10,7 @@ from conftest import files_under, write_distribution
 
 from mads_zoo.data import load_beats, prepare_folds
 from mads_zoo.data.spec import DataSpec
-from mads_zoo.errors import PluginError, UnknownNameError
+from mads_zoo.errors import ConfigError, PluginError, UnknownNameError
 from mads_zoo.testing import check_sampler
 
 #: A plugin with samplers and datasets that record, break or misbehave, installed per test.
@@ -99,6 +99,21 @@ def test_resampling_is_cached_per_seed_and_reused(spy, tmp_cache):
     assert len(spy.calls) == 2
     names = sorted(p.name for p in files_under(tmp_cache))
     assert len(names) == 2 and all(n.startswith("synthetic-intra-spy-seed") for n in names)
+
+
+def test_a_sampler_seed_reseeds_the_sampler_alone():
+    spec = DataSpec("synthetic", "intra", "random-over", 0)
+    same = prepare_folds(DataSpec("synthetic", "intra", "random-over", 0, sampler_seed=0))
+    other = prepare_folds(DataSpec("synthetic", "intra", "random-over", 0, sampler_seed=7))
+    base = prepare_folds(spec)
+    assert spec.resample_seed == 0 and other.spec.resample_seed == 7
+    assert np.array_equal(base.train.x, same.train.x)
+    assert not np.array_equal(base.train.x, other.train.x)  # another resample of ...
+    assert np.array_equal(base.train_rows, other.train_rows)  # ... the same training rows
+    assert np.array_equal(base.val.rows, other.val.rows)
+    assert np.array_equal(base.final_test().rows, other.final_test().rows)
+    with pytest.raises(ConfigError, match="sampler_seed"):
+        DataSpec(sampler_seed=-1)
 
 
 def test_a_failing_sampler_is_named_and_leaves_no_cache(spy, tmp_cache):

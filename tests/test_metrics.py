@@ -116,3 +116,21 @@ def test_metrics_by_hand_and_classes_absent_from_the_truth_are_left_out():
 def test_labels_outside_the_classes_are_an_error_not_a_count():
     with pytest.raises(ValueError, match="holds 7, outside the 5 classes"):
         confusion_matrix(np.array([0, 1]), np.array([0, 7]), 5)
+
+
+def test_ec57_gross_statistics_spare_fusion_and_unknown_beats_called_ectopic():
+    from mads_zoo.metrics import ec57_gross
+
+    cm = np.zeros((5, 5))
+    cm[0, 0], cm[1, 1], cm[2, 2] = 100, 10, 20  # N S V right
+    cm[3, 2], cm[4, 2], cm[0, 2] = 5, 1, 2  # F, Q and N beats called V
+    cm[4, 1], cm[0, 1] = 3, 4  # Q and N beats called S
+    metrics = Metrics.of_matrix(cm, ("N", "S", "V", "F", "Q"))
+    gross = ec57_gross(metrics)
+    veb, sveb = gross["V"], gross["S"]
+    assert metrics.per_class["V"].precision == pytest.approx(20 / 28)  # one-vs-rest
+    assert veb.ppv == pytest.approx(20 / 22) and veb.se == 1.0  # Fv and Qv are not FPs
+    assert veb.fpr == pytest.approx(2 / (117 + 2))  # TN: other rows, not called V (bxb's VTN)
+    assert metrics.per_class["S"].precision == pytest.approx(10 / 17)
+    assert sveb.ppv == pytest.approx(10 / 14)  # Qs is not an SVEB false positive
+    assert ec57_gross(Metrics.of_matrix([[1, 0], [0, 1]], ("N", "S"))) == {}

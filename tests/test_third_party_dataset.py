@@ -5,6 +5,7 @@ described, trained by every builtin architecture, saved, evaluated and benched."
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from mads_zoo.config import RunRequest, resolve_run
 from mads_zoo.data.folds import prepare_folds
 from mads_zoo.data.spec import DataSpec, InputSignature
 from mads_zoo.fusion import FeatureInputs, call_model
+from mads_zoo.metrics import Metrics
 from mads_zoo.train.result import RunStatus
 from mads_zoo.train.run import fit
 
@@ -137,6 +139,7 @@ def test_an_architecture_that_takes_the_features_gets_them(shaped, tmp_path):
 
 
 def test_it_benches_with_the_class_weighted_strategy(shaped, tmp_path):
+    from mads_zoo.bench.bootstrap import unpack_labels
     from mads_zoo.bench.budget import get_budget
     from mads_zoo.bench.harness import BenchRequest, start_bench
     from mads_zoo.bench.plan import Planner
@@ -169,6 +172,16 @@ def test_it_benches_with_the_class_weighted_strategy(shaped, tmp_path):
     store.save_result(result, run.budget.metric)
     assert result.outcome is Outcome.SELECTED and len(result.test) == run.budget.final_seeds
     assert all(m.classes == CLASSES and m.n == 120 for m in result.test)
+    for record in store.all_trials():  # each final seed's prediction of every test beat
+        assert len(record.test_predicted) == (120 if record.spec.stage is Stage.FINAL else 0)
+        if record.test is not None:
+            predicted = unpack_labels(record.test_predicted)
+            assert predicted.max() < len(CLASSES)
+            held = store.load_test_fold()
+            assert Metrics.of_labels(held.labels, predicted, CLASSES) == replace(
+                record.test, loss=None
+            )
     report = render_report(store)
     page = (tmp_path / "run" / "leaderboard.md").read_text()
     assert "2dcnn" in page and "always calm" in page and report.figures
+    assert "Se, 95% over beats" in page and "bootstrap over the 120 test beats" in page

@@ -20,11 +20,12 @@ from mads_zoo.__about__ import __version__
 from mads_zoo.bench.budget import Budget
 from mads_zoo.bench.cluster import RayRunner, cluster_summary, ray_session
 from mads_zoo.bench.failures import ErrorLog
-from mads_zoo.bench.plan import Planner, Searcher, make_searcher
+from mads_zoo.bench.plan import Planner, Searcher, final_sampler_seed, make_searcher
 from mads_zoo.bench.results import (
     Combo,
     ComboResult,
     DataSource,
+    HeldOutBeats,
     RunRecord,
     RunStore,
     Stage,
@@ -33,7 +34,7 @@ from mads_zoo.bench.results import (
     TrialSpec,
 )
 from mads_zoo.data.cache import digest
-from mads_zoo.data.folds import FoldCounts, Folds, load_beats, prepare_folds
+from mads_zoo.data.folds import Folds, load_beats, prepare_folds
 from mads_zoo.data.spec import DataSpec
 from mads_zoo.errors import (
     ConfigError,
@@ -95,14 +96,21 @@ def data_source(dataset: str, split: str, data_dir: Path | None) -> DataSource:
     return DataSource(dataset, split, folder, fingerprint, beats=len(beats))
 
 
-def _fold_counts(request: BenchRequest) -> FoldCounts:
-    """Beats per class of the request's train (before resampling), val and test folds.
+def _unresampled_folds(request: BenchRequest) -> Folds:
+    """The request's folds before any sampler: for class counts and the test fold's record.
 
     Checks every name, the split and the data on the way (nothing is trained).
     """
     spec = DataSpec(request.dataset, request.split, "none", request.seed,
                     request.budget.val_fraction)  # fmt: skip
-    return prepare_folds(spec, "1d", request.data_dir).counts()
+    return prepare_folds(spec, "1d", request.data_dir)
+
+
+def _test_fold(folds: Folds) -> HeldOutBeats:
+    """The label and record of every beat of ``folds``' test fold, in order."""
+    test, beats = folds.final_test(), folds.beats
+    assert test.rows is not None and beats is not None  # a test fold is never resampled
+    return HeldOutBeats(test.y, beats.records[test.rows])
 
 
 def _resolved(budget: Budget) -> Budget:
@@ -121,17 +129,19 @@ def start_bench(request: BenchRequest, root: Path) -> RunStore:
     combos = select_combos(request.archs, request.strategies)
     if (root / "run.json").exists():
         raise ConfigError(f"{root} already holds a bench run; continue it with --resume {root}")
-    counts = _fold_counts(request)  # every name and the split are checked before any tuning
+    folds = _unresampled_folds(request)  # every name and the split, checked before any tuning
     run = RunRecord(
         data=data_source(request.dataset, request.split, request.data_dir),
         seed=request.seed,
         budget=_resolved(request.budget),
         combos=tuple(combos),
         version=__version__,
-        class_counts=counts,
+        class_counts=folds.counts(),
+        val_strategy=folds.val_strategy,
     )
     store = RunStore(root)
     store.save_run(run)
+    store.save_test_fold(_test_fold(folds))
     return store
 
 
@@ -239,25 +249,35 @@ class _FoldObjects:
     def __init__(self, run: RunRecord, events: BenchEvents) -> None:
         self.run = run
         self.events = events
-        self.objects: dict[tuple[str, str, bool], Any] = {}
+        self.objects: dict[tuple[str, str, int | None], Any] = {}
         self.seconds = 0.0  # spent preparing folds and putting them in the object store
 
     def for_spec(self, spec: TrialSpec) -> Any:
-        """The object-store reference of the folds ``spec`` trains on."""
-        return self.folds(spec.combo, final=spec.stage is Stage.FINAL)
+        """The object-store reference of the folds ``spec`` trains on.
 
-    def folds(self, combo: Combo, final: bool = False) -> Any:
-        """``combo``'s folds in the object store; raises (each time) if they cannot be made."""
+        Tuning runs share one resampled training fold per (sampler, layout); final seed ``k``
+        trains on its own resample (:func:`~mads_zoo.bench.plan.final_sampler_seed`).
+        """
+        final = spec.stage is Stage.FINAL
+        sampler_seed = final_sampler_seed(self.run.seed, spec.index) if final else None
+        return self.folds(spec.combo, sampler_seed)
+
+    def folds(self, combo: Combo, sampler_seed: int | None = None) -> Any:
+        """``combo``'s folds in the object store; raises (each time) if they cannot be made.
+
+        ``sampler_seed`` given: a final run's folds (with the test fold), resampled with it.
+        """
         import ray  # the harness runs inside a Ray session
 
         layout = get_registry().architecture(combo.architecture).layout
         sampler = get_strategy(combo.strategy).sampler
-        key = (sampler, layout, final)
+        key = (sampler, layout, sampler_seed)
         if key not in self.objects:
             started = time.perf_counter()
             self.events.phase(f"preparing folds: {sampler}, {layout}")
             try:
-                folds = self._prepare(sampler, layout)
+                folds = self._prepare(sampler, layout, sampler_seed)
+                final = sampler_seed is not None
                 self.objects[key] = ray.put(folds.for_run(with_test=final))
             except Exception as error:  # a failing sampler fails its combos, not the bench
                 self.objects[key] = _fold_error(error, sampler, layout)
@@ -267,9 +287,10 @@ class _FoldObjects:
             raise found
         return found
 
-    def _prepare(self, sampler: str, layout: str) -> Folds:
+    def _prepare(self, sampler: str, layout: str, sampler_seed: int | None) -> Folds:
         data, budget = self.run.data, self.run.budget
-        spec = DataSpec(data.dataset, data.split, sampler, self.run.seed, budget.val_fraction)
+        spec = DataSpec(data.dataset, data.split, sampler, self.run.seed, budget.val_fraction,
+                        sampler_seed)  # fmt: skip
         return prepare_folds(spec, layout, None if data.folder is None else Path(data.folder))
 
 

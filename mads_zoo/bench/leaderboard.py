@@ -3,9 +3,9 @@
 Ranking follows the run's one metric on **validation**: finalists by their mean over the
 final seeds (the first is the run's selected model), then combos stopped by successive
 halving (deeper rung first, then their score at that rung), then failed combos. Test numbers
-are shown for finalists only, as mean and 95% confidence interval over the final seeds; they
-never decide a rank. Every leaderboard ends with two baselines on the same test fold ("always
-N", "class-prior guess": :mod:`mads_zoo.metrics`).
+are shown for finalists only, as mean ± seed spread (the 95% interval over the final seeds,
+``(no CI)`` with one seed); they never decide a rank. Every leaderboard ends with two
+baselines on the same test fold ("always N", "class-prior guess": :mod:`mads_zoo.metrics`).
 
 Rows hold numbers (:class:`~mads_zoo.stats.Summary`), never rendered text; :data:`COLUMNS`
 renders them, in full (``leaderboard.md``, with CIs) or compact (the terminal, means only).
@@ -24,10 +24,34 @@ from mads_zoo.stats import Summary
 
 
 class Versus(StrEnum):
-    """How a finalist's validation score stands against the selected model's."""
+    """How a finalist's validation score stands against the selected model's, seed by seed.
 
-    TIED = "tied (CIs overlap)"
-    BELOW = "below"
+    Finalists share their seeds (:func:`~mads_zoo.bench.plan.final_seed`), so the comparison
+    is paired: the 95% Student-t interval of the per-seed differences either includes 0
+    (``tied``) or not (``below``); with fewer than two seeds in common there is no interval.
+    """
+
+    TIED = "tied (paired)"
+    BELOW = "below (paired)"
+    NO_CI = "no CI (< 2 paired seeds)"
+
+
+def paired_difference(result: ComboResult, leader: ComboResult) -> Summary | None:
+    """The leader's validation score minus ``result``'s, over the final seeds both completed."""
+    if result.val is None or leader.val is None:
+        return None
+    mine = dict(zip(result.final_seeds, result.val.values, strict=False))
+    theirs = dict(zip(leader.final_seeds, leader.val.values, strict=False))
+    return Summary.of(theirs[k] - mine[k] for k in sorted(mine.keys() & theirs.keys()))
+
+
+def versus(result: ComboResult, leader: ComboResult) -> Versus:
+    """How ``result`` stands against the selected model ``leader`` (see :class:`Versus`)."""
+    difference = paired_difference(result, leader)
+    if difference is None or not difference.has_ci:
+        return Versus.NO_CI
+    low, high = difference.bounds()
+    return Versus.TIED if low <= 0 <= high else Versus.BELOW
 
 
 @dataclass(frozen=True)
@@ -63,6 +87,7 @@ class LeaderboardRow:
     runs: int | None = None
     failed_runs: int | None = None
     error: str | None = None
+    one_seed: bool = False
 
 
 def ranked(results: Sequence[ComboResult]) -> list[ComboResult]:
@@ -91,9 +116,9 @@ def selection_score(r: ComboResult) -> Summary | None:
 
 def combo_row(r: ComboResult, rank: int | None, leader: ComboResult | None) -> LeaderboardRow:
     """The row of one combo's result; ``leader`` is the selected model's (for ties)."""
-    versus = None
-    if leader is not None and r is not leader and r.val is not None and leader.val is not None:
-        versus = Versus.TIED if r.val.overlaps(leader.val) else Versus.BELOW
+    against = None
+    if leader is not None and r is not leader and r.val is not None:
+        against = versus(r, leader)
     finals = r.test
     return LeaderboardRow(
         architecture=r.combo.architecture,
@@ -102,7 +127,8 @@ def combo_row(r: ComboResult, rank: int | None, leader: ComboResult | None) -> L
         rank=rank,
         selected=r.outcome is Outcome.SELECTED,
         score=selection_score(r),
-        versus=versus,
+        versus=against,
+        one_seed=r.outcome.final and len(finals) == 1,
         test_accuracy=r.test_summary("accuracy") if finals else None,
         test_macro_f1=r.test_summary("macro_f1") if finals else None,
         test_macro_recall=r.test_summary("macro_recall") if finals else None,
@@ -124,8 +150,8 @@ def _mean_recall(seeds: tuple[Metrics, ...]) -> dict[str, float]:
 def leaderboard_rows(results: Sequence[ComboResult]) -> list[LeaderboardRow]:
     """One row per combo, best first.
 
-    A finalist whose validation CI overlaps the selected model's is marked tied: the seeds do
-    not separate them, whatever their order.
+    Every other finalist is compared with the selected model seed by seed (:class:`Versus`):
+    ``tied`` when the paired differences do not separate them, whatever their order.
     """
     order = ranked(results)
     leader = next((r for r in order if r.outcome is Outcome.SELECTED and r.val), None)
@@ -174,12 +200,16 @@ def baseline_rows(run: RunRecord) -> list[LeaderboardRow]:
 Cell = str | Summary | None
 
 
-def cell_text(cell: Cell, compact: bool = False) -> str:
-    """A cell as text: a summary as ``mean ± CI`` (the mean alone when ``compact``)."""
+def cell_text(cell: Cell, compact: bool = False, one_seed: bool = False) -> str:
+    """A cell as text: a summary as ``mean ± CI`` (the mean alone when ``compact``).
+
+    ``one_seed``: the row is a finalist with one seed, whose figures say ``(no CI)`` in full.
+    """
     if cell is None:
         return ""
     if isinstance(cell, Summary):
-        return cell.describe(ci=not compact)
+        text = cell.describe(ci=not compact)
+        return text + " (no CI)" if one_seed and not compact and not cell.has_ci else text
     return cell
 
 
@@ -243,7 +273,9 @@ def table_cells(
 ) -> tuple[list[Column], list[list[str]]]:
     """The columns any row fills, and each row's cells as text."""
     filled = [c for c in columns if any(c.cell(r, compact) is not None for r in rows)]
-    return filled, [[cell_text(c.cell(r, compact), compact) for c in filled] for r in rows]
+    return filled, [
+        [cell_text(c.cell(r, compact), compact, r.one_seed) for c in filled] for r in rows
+    ]
 
 
 def markdown_table(rows: Sequence[LeaderboardRow], columns: Sequence[Column]) -> str:

@@ -14,7 +14,8 @@ clock.
 2. **Rungs 1..** The best ``1/reduction_factor`` of the combos still in (by their last
    score) train their best rung-0 config ``reduction_factor`` times longer.
 3. **Final.** The best ``finalists`` combos train their best config with ``final_seeds``
-   seeds, and each final model is tested once. The selected model of the run is the finalist
+   seeds (seed ``k`` is the same seed for every finalist: :func:`final_seed`), and each
+   final model is tested once. The selected model of the run is the finalist
    with the best mean validation score; test numbers are reported, never used to choose.
 """
 
@@ -54,6 +55,23 @@ def derive_seed(*parts: Any) -> int:
     """A stable 31-bit seed from ``parts`` (the same on every machine and Python run)."""
     text = "/".join(str(p) for p in parts).encode()
     return int.from_bytes(hashlib.sha256(text).digest()[:4], "big") & 0x7FFFFFFF
+
+
+def final_seed(bench_seed: int, index: int) -> int:
+    """The model seed of final run ``index``, the same for every finalist.
+
+    So the finalists can be compared seed by seed (paired), not only by their means.
+    """
+    return derive_seed(bench_seed, Stage.FINAL.value, index)
+
+
+def final_sampler_seed(bench_seed: int, index: int) -> int:
+    """The sampler's seed of final run ``index`` (the same for every finalist).
+
+    Each final seed resamples the training fold anew, so the finalists' seed spread covers
+    the sampler's randomness too, not only the model's.
+    """
+    return derive_seed(bench_seed, "final-sampler", index)
 
 
 def _plain(value: Any) -> Any:
@@ -140,7 +158,9 @@ class Planner:
     ) -> TrialSpec:
         final = stage is Stage.FINAL
         beats = self.budget.final_beats if final else self.budget.rung_beats_at(rung)
-        seed = derive_seed(self.seed, combo.key, stage.value, rung, index)
+        seed = final_seed(self.seed, index) if final else derive_seed(
+            self.seed, combo.key, stage.value, rung, index
+        )
         return TrialSpec(combo, stage, rung, index, dict(config), seed, beats)
 
     def _run(self, name: str, specs: list[TrialSpec]) -> list[TrialRecord]:
@@ -267,4 +287,5 @@ class Planner:
         result = self._result(combo, best, Outcome.FINALIST, rung, val.mean)
         result.val = val
         result.test = tuple(r.test for r in done if r.test is not None)
+        result.final_seeds = tuple(r.spec.index for r in done)
         return result

@@ -8,6 +8,7 @@ RUN_DIR/
                            TrialRecord: one training run (a tuning trial or a final seed)
   combos/ARCH--SAMPLER/    final.json (ComboResult) and best_config.toml
   timing.json              Timing: wall-clock timing of the latest invocation (never compared)
+  test_fold.parquet        HeldOutBeats: label and record of every test beat (test-sampling CIs)
   trials.parquet|csv       one row per trial, all combos
   leaderboard.md|html      the leaderboard;  plots/*.png  the figures
 ```
@@ -30,12 +31,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from mads_zoo import codec
 from mads_zoo.__about__ import __version__
 from mads_zoo.bench.budget import Budget
 from mads_zoo.data.folds import FoldCounts
 from mads_zoo.errors import DataError, MadsZooError, one_line
-from mads_zoo.fileio import write_text
+from mads_zoo.fileio import atomic_file, write_text
 from mads_zoo.hardware import available_cores, cpu_has_bf16
 from mads_zoo.metrics import Metrics
 from mads_zoo.stats import Summary
@@ -98,7 +101,11 @@ class DataSource:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """``run.json``: everything needed to run, resume or re-render a bench."""
+    """``run.json``: everything needed to run, resume or re-render a bench.
+
+    ``val_strategy`` says how the validation fold was carved, in words (e.g. ``record-wise:
+    DS1 records 124, 201, 205, 223``, or inter's fallback to a stratified share of beats).
+    """
 
     data: DataSource
     seed: int
@@ -106,6 +113,19 @@ class RunRecord:
     combos: tuple[Combo, ...]
     version: str
     class_counts: FoldCounts
+    val_strategy: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class HeldOutBeats:
+    """``test_fold.parquet``: the true class and the record of every test beat, in order.
+
+    What a report needs, beside the final runs' predictions, to resample the test fold by
+    patient or by beat (:mod:`mads_zoo.bench.bootstrap`); it holds no signal.
+    """
+
+    labels: np.ndarray
+    records: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -142,7 +162,9 @@ class TrialRecord:
 
     ``score`` is the budget's metric on validation (best over the run's validations);
     ``None`` when the run failed. ``val`` holds the best validation metrics, ``test`` the
-    test metrics of a final run (the only runs tested).
+    test metrics of a final run (the only runs tested) and ``test_predicted`` its predicted
+    class of every test beat, in the test fold's order (packed one character per beat by
+    :func:`mads_zoo.bench.bootstrap.pack_labels`), for the test-sampling intervals.
     """
 
     spec: TrialSpec
@@ -151,6 +173,7 @@ class TrialRecord:
     error: str | None = None
     val: Metrics | None = None
     test: Metrics | None = None
+    test_predicted: str = ""
     resolved_config: Mapping[str, Any] = field(default_factory=dict)
     steps: int = 0
     evaluations: int = 0
@@ -222,6 +245,9 @@ class ComboResult:
         params: Trainable parameters of the best config's model.
         val: Finalists: the metric on validation over the final seeds.
         test: Finalists: each final seed's test metrics, in seed order.
+        final_seeds: Finalists: the index of each final seed that completed (the order of
+            ``val.values`` and ``test``); fewer than the budget's ``final_seeds`` when some
+            failed.
     """
 
     combo: Combo
@@ -236,6 +262,7 @@ class ComboResult:
     params: int | None = None
     val: Summary | None = None
     test: tuple[Metrics, ...] = ()
+    final_seeds: tuple[int, ...] = ()
 
     def test_summary(self, metric: str) -> Summary:
         """A test figure (a :class:`Metrics` property, e.g. ``"accuracy"``) over the seeds."""
@@ -392,6 +419,24 @@ class RunStore:
         if not path.is_file():
             raise MadsZooError(f"{self.root} is not a bench run folder (no run.json)")
         return read_record(path, RunRecord)
+
+    def save_test_fold(self, fold: HeldOutBeats) -> None:
+        """Store the test fold's labels and records (at the start of a run)."""
+        import pandas as pd  # pandas: only where a table is written
+
+        frame = pd.DataFrame({"label": fold.labels, "record": fold.records.astype(str)})
+        with atomic_file(self.root / "test_fold.parquet", suffix=".parquet") as temp:
+            frame.to_parquet(temp, index=False)
+
+    def load_test_fold(self) -> HeldOutBeats | None:
+        """The stored test fold, or ``None`` for a run that has none (older versions)."""
+        import pandas as pd
+
+        path = self.root / "test_fold.parquet"
+        if not path.is_file():
+            return None
+        frame = pd.read_parquet(path)
+        return HeldOutBeats(frame["label"].to_numpy(np.int64), frame["record"].to_numpy(str))
 
     # -- trials ----------------------------------------------------------------------------
 

@@ -17,7 +17,9 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from mads_zoo.bench.bootstrap import pack_labels
 from mads_zoo.bench.budget import Budget
+from mads_zoo.bench.plan import final_sampler_seed
 from mads_zoo.bench.results import RunRecord, Stage, TrialRecord, TrialSpec
 from mads_zoo.config import RunRequest, resolve_run
 from mads_zoo.data.folds import Folds
@@ -25,7 +27,7 @@ from mads_zoo.data.splits import left_out_classes
 from mads_zoo.errors import MadsZooError, one_line, traceback_text
 from mads_zoo.fusion import call_with_zero_features
 from mads_zoo.strategies import get_strategy
-from mads_zoo.train.engine import evaluate
+from mads_zoo.train.engine import evaluate_predictions
 from mads_zoo.train.result import RunStatus
 from mads_zoo.train.run import Admit, fit
 from mads_zoo.train.runtime import configure_threads, inference_precision
@@ -35,6 +37,7 @@ def trial_request(spec: TrialSpec, run: RunRecord, device: str) -> RunRequest:
     """What ``spec`` trains under ``run``'s budget: its config, beats, seed, metric, precision."""
     budget = run.budget
     strategy = get_strategy(spec.combo.strategy)
+    final = spec.stage is Stage.FINAL
     return RunRequest(
         architecture=spec.combo.architecture,
         sample=spec.config,
@@ -43,6 +46,7 @@ def trial_request(spec: TrialSpec, run: RunRecord, device: str) -> RunRequest:
         sampler=strategy.sampler,
         seed=spec.seed,
         data_seed=run.seed,
+        sampler_seed=final_sampler_seed(run.seed, spec.index) if final else None,
         val_fraction=budget.val_fraction,
         beats=spec.beats,
         eval_beats=budget.eval_beats or None,
@@ -144,9 +148,10 @@ def run_trial(spec: TrialSpec, folds: Folds, run: RunRecord) -> TrialRecord:
         if spec.stage is Stage.FINAL:
             precision = inference_precision(result.precision, torch.device(device))
             left_out = left_out_classes(run.data.split, folds.classes)
-            record.test = evaluate(
+            record.test, predicted = evaluate_predictions(
                 model, folds.final_test(), folds.classes, precision=precision, left_out=left_out
             )
+            record.test_predicted = pack_labels(predicted)
     except OverBudget as error:
         record.status, record.error = RunStatus.OVER_BUDGET, str(error)
     except Exception as error:  # one failed run never ends the bench

@@ -192,7 +192,7 @@ def prepare_folds(spec: DataSpec, layout: str = "1d", data_dir: Path | str | Non
     except DataError as error:
         raise DataError(f"dataset {spec.dataset!r}: {error}") from error
     before = Examples(beats.x[rows.train], beats.feature_rows(rows.train), beats.y[rows.train])
-    after = resample(before, sampler, spec.seed, tag=f"{spec.dataset}-{spec.split}")
+    after = resample(before, sampler, spec.resample_seed, tag=f"{spec.dataset}-{spec.split}")
     return Folds(
         spec=spec,
         layout=layout,

@@ -53,9 +53,11 @@ class InputSignature:
 class DataSpec:
     """Which folds a run trains and validates on: dataset, split, sampler and seed.
 
-    The seed decides the split, the validation carve-out and the sampler; ``val_fraction`` is
-    the share of the training part held out for validation (before resampling). Where the
-    files are is not part of it: the same spec on another machine is the same data.
+    The seed decides the split, the validation carve-out and (unless ``sampler_seed`` is
+    given) the sampler; ``val_fraction`` is the share of the training part held out for
+    validation (before resampling). A bench's final runs give each final seed its own
+    ``sampler_seed``, so their spread covers the resampling too. Where the files are is not
+    part of it: the same spec on another machine is the same data.
     """
 
     dataset: str = "mitbih"
@@ -63,6 +65,12 @@ class DataSpec:
     sampler: str = "none"
     seed: int = 0
     val_fraction: float = 0.1
+    sampler_seed: int | None = None
+
+    @property
+    def resample_seed(self) -> int:
+        """The seed the sampler is built with: ``sampler_seed``, else ``seed``."""
+        return self.seed if self.sampler_seed is None else self.sampler_seed
 
     def __post_init__(self) -> None:
         for name in ("dataset", "split", "sampler"):
@@ -70,4 +78,6 @@ class DataSpec:
             if not isinstance(value, str):
                 raise ConfigError(f"{name} must be a name (a string), got {value!r}")
         check_int("seed", self.seed, minimum=0)
+        if self.sampler_seed is not None:
+            check_int("sampler_seed", self.sampler_seed, minimum=0)
         check_number("val_fraction", self.val_fraction, 0, 0.5, low_open=True)

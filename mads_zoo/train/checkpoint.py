@@ -162,10 +162,16 @@ def load_checkpoint(path: Path) -> Checkpoint:
 
 
 def _upgraded(payload: dict[str, Any]) -> Any:
-    """The payload's metadata in today's form: format /2 gains the Kaggle beat's signature."""
+    """The payload's metadata in today's form.
+
+    Format /2 gains the Kaggle beat's signature; a data spec written before the sampler had
+    a seed of its own gains ``sampler_seed = None`` (the sampler used the data seed).
+    """
     meta = payload.get("meta")
     if payload.get("format") == READABLE_FORMATS[0] and isinstance(meta, dict):
         meta = {"signature": codec.encode(InputSignature()), **meta}
+    if isinstance(meta, dict) and isinstance(meta.get("data"), dict):
+        meta = {**meta, "data": {"sampler_seed": None, **meta["data"]}}
     return meta
 
 

@@ -128,13 +128,30 @@ def evaluate(
     left_out: tuple[str, ...] = (),
 ) -> Metrics:
     """The metrics of ``model`` over the whole ``fold``, with its mean cross-entropy loss."""
+    metrics, _ = evaluate_predictions(
+        model, fold, classes, precision=precision, batch_size=batch_size, left_out=left_out
+    )
+    return metrics
+
+
+def evaluate_predictions(
+    model: nn.Module,
+    fold: Fold,
+    classes: tuple[str, ...],
+    *,
+    precision: str = "fp32",
+    batch_size: int = INFERENCE_BATCH,
+    left_out: tuple[str, ...] = (),
+) -> tuple[Metrics, np.ndarray]:
+    """:func:`evaluate`, and the predicted class of every example of ``fold``, in order."""
     logits = predict_logits(
         model, fold.x, fold.features, batch_size=batch_size, precision=precision
     )
     y = torch.as_tensor(fold.y, dtype=torch.long)
     loss = float(nn.functional.cross_entropy(logits, y)) if len(y) else 0.0
     predicted = logits.argmax(1).numpy()
-    return Metrics.of_labels(fold.y, predicted, classes, left_out=left_out, loss=loss)
+    metrics = Metrics.of_labels(fold.y, predicted, classes, left_out=left_out, loss=loss)
+    return metrics, predicted
 
 
 def _divergence(what: str, epoch: int, lr: float) -> str:
