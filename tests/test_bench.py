@@ -501,3 +501,40 @@ def test_a_score_of_exactly_zero_ranks_above_a_missing_one():
     zero = ComboResult(b, Outcome.STOPPED, 1, 0.0, {})
     missing = ComboResult(a, Outcome.STOPPED, 1, None, {}, error="rung 1: boom")
     assert ranked([missing, zero]) == [zero, missing]
+
+
+def suggestions(budget, scores):
+    """What ``make_searcher`` suggests for 2dcnn when told ``scores``, one trial at a time."""
+    from mads_zoo.bench.plan import make_searcher
+
+    searcher = make_searcher(Combo("2dcnn", "none"), budget)
+    made = []
+    for i in range(budget.trials):
+        made.append(searcher.suggest(f"t{i}"))
+        searcher.on_trial_complete(f"t{i}", result={"score": scores[i]})
+    return made
+
+
+def test_the_searcher_is_informed_by_its_own_scores_after_two_configs():
+    full = get_budget("full", {"trials": 5})  # defaults, 4 seeded random draws, then TPE
+    assert full.informed_trials == 0 and get_budget("full").informed_trials == 15
+    tuned = get_budget("full", {"trials": 5, "n_initial_points": 2})
+    assert tuned.informed_trials == 3
+    low, high = [0.1, 0.9, 0.2, 0.3, 0.4], [0.9, 0.1, 0.8, 0.7, 0.6]
+    first, second = suggestions(tuned, low), suggestions(tuned, high)
+    assert first[:2] == second[:2]  # the defaults, then a seeded random draw
+    assert first[2] != second[2] and first[3:] != second[3:]  # TPE: told other scores
+    again = suggestions(tuned, low)
+    assert again == first  # seeded: the same scores give the same configs
+
+
+def test_the_quick_screen_does_not_tune_and_says_so(tmp_path):
+    quick = PRESETS["quick"]
+    assert quick.informed_trials == 0
+    # its second config is the same whatever the first one scored (H2 of step 13)
+    assert suggestions(quick, [0.0, 0.5]) == suggestions(quick, [0.99, 0.5])
+    from mads_zoo.bench.report import render_report
+
+    store = stored_run(tmp_path, [Combo(n, "none") for n in "ab"], get_budget("smoke"))
+    render_report(store)
+    assert "This budget is a screen, not a tuning" in (tmp_path / "leaderboard.md").read_text()

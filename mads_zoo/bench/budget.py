@@ -108,6 +108,18 @@ class Budget:
         object.__setattr__(self, "metric", MetricName(self.metric))
 
     @property
+    def informed_trials(self) -> int:
+        """Rung-0 configs per combo that HyperOpt chose from the combo's own earlier scores.
+
+        The defaults come first and then ``n_initial_points`` counts them: the first
+        ``max(n_initial_points, 2)`` configs are the defaults and seeded random draws (TPE needs
+        two scored configs to tell good from bad; with fewer initial points its second
+        suggestion is a fixed perturbation of the defaults, whatever their score, as
+        ``tests/test_bench.py`` shows). A budget with none informed screens, it does not tune.
+        """
+        return max(0, self.trials - max(self.n_initial_points, 2))
+
+    @property
     def trial_threads(self) -> int:
         """Torch threads each trial uses."""
         return self.threads or max(1, int(self.cpus_per_trial))

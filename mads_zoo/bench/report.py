@@ -238,6 +238,19 @@ def _notes(
         "baseline rows ('always N', 'prior guess': classes drawn from the training fold's "
         "shares) are computed on the same test fold; a model must beat both to mean anything.",
     ]
+    informed = budget.informed_trials
+    if informed:
+        notes.append(
+            f"Tuning: {budget.trials} configs per combo, the last {informed} chosen by "
+            "HyperOpt's TPE from the combo's own earlier scores."
+        )
+    else:
+        notes.append(
+            f"This budget is a screen, not a tuning: {budget.trials} configs per combo (its "
+            "defaults first), none chosen from the combo's own scores (HyperOpt's TPE needs "
+            "two scored configs first). Ranks compare near-default configs; the `full` budget "
+            "tunes every combo."
+        )
     if run.val_strategy:
         notes.append(f"Validation fold: {run.val_strategy}.")
     for r in results:
