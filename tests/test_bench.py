@@ -37,6 +37,7 @@ from mads_zoo.bench.results import (
     ComboResult,
     DataSource,
     Outcome,
+    RunRecord,
     RunStore,
     Stage,
     TrialRecord,
@@ -538,3 +539,37 @@ def test_the_quick_screen_does_not_tune_and_says_so(tmp_path):
     store = stored_run(tmp_path, [Combo(n, "none") for n in "ab"], get_budget("smoke"))
     render_report(store)
     assert "This budget is a screen, not a tuning" in (tmp_path / "leaderboard.md").read_text()
+
+
+def test_the_page_counts_the_decisions_each_rung_took_at_or_below_always_n(tmp_path):
+    from mads_zoo.bench.report import render_report
+    from mads_zoo.bench.screen import baseline_score, rung_decisions
+
+    combos = [Combo(n, "none") for n in "abcdef"]
+    budget = get_budget("smoke", {"trials": 3, "reduction_factor": 2, "finalists": 2})
+    store = stored_run(tmp_path, combos, budget)
+    run, trials = store.load_run(), store.all_trials()
+    # always N on the fake validation fold (9 N, 1 S): macro F1 = (2 * 0.9 / 1.9 + 0) / 2
+    assert baseline_score(run) == pytest.approx(0.9 / 1.9)
+    first, second = rung_decisions(run, trials)
+    # rung 0: b, d, e go on; a (0.5+) is cut above the baseline, c (0.3+) and f (0.1+) below it
+    assert (first.combos, first.advanced, first.cut) == (6, 3, 3)
+    assert (first.advanced_at_baseline, first.cut_at_baseline, first.on_noise) == (0, 2, 2)
+    # rung 1: b and d reach the final; e failed there (no score counts as at the baseline)
+    assert (second.rung, second.advanced, second.cut, second.cut_at_baseline) == (1, 2, 1, 1)
+    render_report(store)
+    page = (tmp_path / "leaderboard.md").read_text()
+    assert "## Decisions per rung" in page and "| 0 | 6 | 3 | 3 | 0 | 2 |" in page
+
+
+def test_records_of_an_earlier_version_read_with_the_fields_added_since_at_their_defaults():
+    record = fake_record(spec(Combo("b", "none"), stage=Stage.FINAL, rung=2))
+    old = codec.encode(record)
+    del old["test_predicted"]  # written before test predictions were kept
+    assert codec.decode(TrialRecord, old) == record
+    run = codec.encode(run_record([Combo("b", "none")], get_budget("smoke")))
+    del run["val_strategy"]
+    assert codec.decode(RunRecord, run).val_strategy == ""
+    del run["seed"]  # a field without a default is still required
+    with pytest.raises(codec.CodecError, match="missing key 'seed'"):
+        codec.decode(RunRecord, run)

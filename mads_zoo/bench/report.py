@@ -37,6 +37,7 @@ from mads_zoo.bench.results import (
     Stage,
     TrialRecord,
 )
+from mads_zoo.bench.screen import baseline_score, decisions_table, rung_decisions
 from mads_zoo.data.records import PACED
 from mads_zoo.data.splits import left_out_classes
 from mads_zoo.fileio import atomic_file, write_text
@@ -287,8 +288,11 @@ def render_report(store: RunStore) -> Report:
         for r in ranked(results)
         if r.test
     )
+    decisions = rung_decisions(run, trials)
+    screen = decisions_table(decisions, baseline_score(run), run.budget.metric.value)
     markdown = "\n\n".join(
         [f"# {title}", *_notes(run, results, trials), markdown_table(rows, columns)]
+        + (["## Decisions per rung", screen] if decisions else [])
         + (["## Finalists: AAMI EC57 / de Chazal report", aami] if aami else [])
         + (["## Failed combos", "\n".join(failed_combos)] if failed_combos else [])
         + (["## Failed runs", "\n".join(failure_lines)] if failure_lines else [])

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -107,6 +107,10 @@ class RunRecord:
     DS1 records 124, 201, 205, 223``, or inter's fallback to a stratified share of beats).
     """
 
+    #: Run folders written by earlier versions lack the fields added since: they read with
+    #: those fields' defaults (``mads-zoo report`` re-renders any finished run).
+    PARTIAL: ClassVar[bool] = True
+
     data: DataSource
     seed: int
     budget: Budget
@@ -166,6 +170,10 @@ class TrialRecord:
     class of every test beat, in the test fold's order (packed one character per beat by
     :func:`mads_zoo.bench.bootstrap.pack_labels`), for the test-sampling intervals.
     """
+
+    #: Run folders written by earlier versions lack the fields added since: they read with
+    #: those fields' defaults (``mads-zoo report`` re-renders any finished run).
+    PARTIAL: ClassVar[bool] = True
 
     spec: TrialSpec
     status: RunStatus
@@ -249,6 +257,10 @@ class ComboResult:
             ``val.values`` and ``test``); fewer than the budget's ``final_seeds`` when some
             failed.
     """
+
+    #: Run folders written by earlier versions lack the fields added since: they read with
+    #: those fields' defaults (``mads-zoo report`` re-renders any finished run).
+    PARTIAL: ClassVar[bool] = True
 
     combo: Combo
     outcome: Outcome
