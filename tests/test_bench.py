@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from bench_fakes import (
     COUNTS,
@@ -318,6 +319,11 @@ def test_resume_refuses_data_other_than_the_runs_own(tmp_path):
     with pytest.raises(ConfigError, match="already holds a bench run"):
         start_bench(request, root)
     assert resume_bench(root).root == store.root
+    (root / "test_fold.parquet").unlink()  # as a run folder of an earlier version
+    store.save_run(replace(run, val_strategy=""), with_environment=False)
+    resumed = resume_bench(root)  # gains what this version records
+    assert resumed.load_run().val_strategy == run.val_strategy
+    assert np.array_equal(resumed.load_test_fold().labels, held.labels)
     assert resume_bench(root, kaggle_dir(tmp_path / "copy")).load_run().data.folder.endswith("copy")
     changed = table(slice(0, 240))
     changed[0, 0] = 0.123

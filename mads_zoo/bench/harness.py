@@ -96,14 +96,14 @@ def data_source(dataset: str, split: str, data_dir: Path | None) -> DataSource:
     return DataSource(dataset, split, folder, fingerprint, beats=len(beats))
 
 
-def _unresampled_folds(request: BenchRequest) -> Folds:
-    """The request's folds before any sampler: for class counts and the test fold's record.
+def _unresampled_folds(
+    dataset: str, split: str, seed: int, val_fraction: float, data_dir: Path | None
+) -> Folds:
+    """A run's folds before any sampler: for class counts and the test fold's record.
 
     Checks every name, the split and the data on the way (nothing is trained).
     """
-    spec = DataSpec(request.dataset, request.split, "none", request.seed,
-                    request.budget.val_fraction)  # fmt: skip
-    return prepare_folds(spec, "1d", request.data_dir)
+    return prepare_folds(DataSpec(dataset, split, "none", seed, val_fraction), "1d", data_dir)
 
 
 def _test_fold(folds: Folds) -> HeldOutBeats:
@@ -129,7 +129,10 @@ def start_bench(request: BenchRequest, root: Path) -> RunStore:
     combos = select_combos(request.archs, request.strategies)
     if (root / "run.json").exists():
         raise ConfigError(f"{root} already holds a bench run; continue it with --resume {root}")
-    folds = _unresampled_folds(request)  # every name and the split, checked before any tuning
+    folds = _unresampled_folds(  # every name and the split, checked before any tuning
+        request.dataset, request.split, request.seed, request.budget.val_fraction,
+        request.data_dir,
+    )  # fmt: skip
     run = RunRecord(
         data=data_source(request.dataset, request.split, request.data_dir),
         seed=request.seed,
@@ -220,7 +223,15 @@ def resume_bench(
             "data or start a new run"
         )
     if now != run.data:  # the same beats, found elsewhere
-        store.save_run(replace(run, data=now), with_environment=False)
+        run = replace(run, data=now)
+        store.save_run(run, with_environment=False)
+    if store.load_test_fold() is None or not run.val_strategy:  # made by an earlier version
+        folds = _unresampled_folds(
+            run.data.dataset, run.data.split, run.seed, run.budget.val_fraction,
+            None if folder is None else Path(folder),
+        )  # fmt: skip
+        store.save_test_fold(_test_fold(folds))
+        store.save_run(replace(run, val_strategy=folds.val_strategy), with_environment=False)
     return store
 
 
