@@ -219,6 +219,7 @@ def test_the_leaderboard_ranks_on_validation_and_shows_test_only_for_finalists(t
     assert rows[0].reached.describe() == "final (2 seeds)" and rows[0].test_accuracy.has_ci
     assert rows[2].reached.describe() == "rung 1" and rows[2].test_accuracy is None
     assert rows[1].versus is Versus.BELOW and rows[0].versus is None
+    assert [r.rank for r in rows] == [1, 2, None, None, None, None]  # no rank on one run's score
 
 
 def test_summaries_overlap_when_their_intervals_do():

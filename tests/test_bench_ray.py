@@ -79,7 +79,8 @@ def test_a_smoke_bench_runs_end_to_end_and_resumes(tmp_path):
     assert len(selected[0].test) == 2 and len(macro_f1.values) == 2 and macro_f1.ci95 >= 0
     assert results["boom-net--none"].outcome is Outcome.FAILED
     leaderboard = (run / "leaderboard.md").read_text()
-    assert "2dcnn *" in leaderboard and "Failed runs" in leaderboard and "95% CI" in leaderboard
+    assert "2dcnn *" in leaderboard and "Failed runs" in leaderboard
+    assert "mean ± seed spread" in leaderboard
     assert "| baseline | always N |" in leaderboard
     assert "AAMI report, test fold, 2 seeds" in leaderboard
     assert "Test-sampling 95% intervals (percentile bootstrap over the" in leaderboard

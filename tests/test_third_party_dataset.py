@@ -142,7 +142,7 @@ def test_it_benches_with_the_class_weighted_strategy(shaped, tmp_path):
     from mads_zoo.bench.bootstrap import unpack_labels
     from mads_zoo.bench.budget import get_budget
     from mads_zoo.bench.harness import BenchRequest, start_bench
-    from mads_zoo.bench.plan import Planner
+    from mads_zoo.bench.plan import Planner, final_sampler_seed
     from mads_zoo.bench.report import render_report
     from mads_zoo.bench.results import Outcome, Stage
     from mads_zoo.bench.trial import run_trial, trial_request
@@ -162,7 +162,12 @@ def test_it_benches_with_the_class_weighted_strategy(shaped, tmp_path):
         for spec in specs:
             recipe = resolve_run(trial_request(spec, run, "cpu")).training.recipe
             assert recipe.loss == "weighted-ce"  # the strategy's loss, no resampling
-            record = run_trial(spec, folds.for_run(with_test=spec.stage is Stage.FINAL), run)
+            final = spec.stage is Stage.FINAL
+            if final:  # each final seed resamples with its own sampler seed, as the harness does
+                seeded = replace(data, sampler_seed=final_sampler_seed(run.seed, spec.index))
+                record = run_trial(spec, prepare_folds(seeded, "2d").for_run(with_test=True), run)
+            else:
+                record = run_trial(spec, folds.for_run(with_test=False), run)
             assert record.status is RunStatus.COMPLETED, record.error
             store.save_trial(record)
             records.append(record)

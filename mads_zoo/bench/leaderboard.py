@@ -150,14 +150,16 @@ def _mean_recall(seeds: tuple[Metrics, ...]) -> dict[str, float]:
 def leaderboard_rows(results: Sequence[ComboResult]) -> list[LeaderboardRow]:
     """One row per combo, best first.
 
-    Every other finalist is compared with the selected model seed by seed (:class:`Versus`):
+    Only finalists get a numeric rank: a combo stopped at a rung has one run's score, which
+    ranks nothing (its row keeps its place in the order, rung first, without a number). Every
+    other finalist is compared with the selected model seed by seed (:class:`Versus`):
     ``tied`` when the paired differences do not separate them, whatever their order.
     """
     order = ranked(results)
     leader = next((r for r in order if r.outcome is Outcome.SELECTED and r.val), None)
     rows = []
     for rank, r in enumerate(order, 1):
-        rows.append(combo_row(r, rank if r.outcome is not Outcome.FAILED else None, leader))
+        rows.append(combo_row(r, rank if r.outcome.final else None, leader))
     return rows
 
 

@@ -234,8 +234,8 @@ def _notes(
         "compared with the selected model seed by seed on validation: 'tied (paired)' when "
         "the 95% Student-t interval of the per-seed differences includes 0, 'below (paired)' "
         "when it does not, 'no CI' with fewer than two seeds in common. Combos "
-        "stopped at a rung show one run's score, with no CI: their order is early learning "
-        "speed under equal training beats, not a ranking the statistics support. The "
+        "stopped at a rung show one run's score, with no CI and no rank: their order is early "
+        "learning speed under equal training beats, not a ranking the statistics support. The "
         "baseline rows ('always N', 'prior guess': classes drawn from the training fold's "
         "shares) are computed on the same test fold; a model must beat both to mean anything.",
     ]
