@@ -70,7 +70,7 @@ def fake_record(spec: TrialSpec) -> TrialRecord:
     return TrialRecord(spec, RunStatus.COMPLETED, score=score, test=test, params=10)
 
 
-def plan(budget: Budget, combos, log=None, batches=None):
+def plan(budget: Budget, combos, log=None, batches=None, baseline=None):
     """The planner's results for ``combos`` under ``budget``, every run a fake record."""
     log = [] if log is None else log
 
@@ -79,7 +79,8 @@ def plan(budget: Budget, combos, log=None, batches=None):
             batches.append((name, list(specs)))
         return [fake_record(s) for s in specs]
 
-    return Planner(combos, budget, 0, execute, lambda c, b: FakeSearcher(log)).run()
+    searchers = lambda c, b: FakeSearcher(log)  # noqa: E731
+    return Planner(combos, budget, 0, execute, searchers, baseline=baseline).run()
 
 
 def run_record(combos, budget: Budget, split: str = "intra") -> RunRecord:

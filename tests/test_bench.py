@@ -566,7 +566,24 @@ def test_the_page_counts_the_decisions_each_rung_took_at_or_below_always_n(tmp_p
     assert (second.rung, second.advanced, second.cut, second.cut_at_baseline) == (1, 2, 1, 1)
     render_report(store)
     page = (tmp_path / "leaderboard.md").read_text()
-    assert "## Decisions per rung" in page and "| 0 | 6 | 3 | 3 | 0 | 2 |" in page
+    assert "## Decisions per rung" in page and "| 0 | rung 1 | 6 | 3 | 3 | 0 | 2 | 2 |" in page
+    assert "| 1 | final | 3 | 2 | 1 | 0 | 1 | 1 |" in page
+
+
+def test_a_combo_at_or_below_always_n_is_deferred_not_cut():
+    combos = [Combo(n, "none") for n in "abcdef"]
+    budget = get_budget("smoke", {"trials": 3, "reduction_factor": 2, "finalists": 2})
+    batches = []
+    results = {r.combo.architecture: r for r in plan(budget, combos, batches=batches,
+                                                     baseline=0.35)}  # fmt: skip
+    rung_1 = next(specs for name, specs in batches if name == "rung 1")
+    # b, d, e rank in the top half; c (0.32) and f (0.12) are at or below 0.35: deferred, while
+    # a (0.52, above the baseline but not in the top half) is cut on its score
+    assert [s.combo.architecture for s in rung_1] == ["b", "d", "e", "c", "f"]
+    assert results["a"].rung == 0 and results["c"].rung == results["f"].rung == 1
+    assert {r for r, x in results.items() if x.outcome.final} == {"b", "d"}
+    no_baseline = {r.combo.architecture: r for r in plan(budget, combos)}
+    assert no_baseline["c"].rung == 0  # without a baseline: cut at rung 0, as before
 
 
 def test_records_of_an_earlier_version_read_with_the_fields_added_since_at_their_defaults():

@@ -33,6 +33,7 @@ from mads_zoo.bench.results import (
     TrialRecord,
     TrialSpec,
 )
+from mads_zoo.bench.screen import baseline_score
 from mads_zoo.data.cache import digest
 from mads_zoo.data.folds import Folds, load_beats, prepare_folds
 from mads_zoo.data.spec import DataSpec
@@ -375,7 +376,9 @@ def run_bench(
         )
         folds = _FoldObjects(run, events)
         execution = _Execution(store, run, events, folds)
-        results = Planner(run.combos, run.budget, run.seed, execution, execution.setup).run()
+        planner = Planner(run.combos, run.budget, run.seed, execution, execution.setup,
+                          baseline=baseline_score(run))  # fmt: skip
+        results = planner.run()
     for result in results:
         store.save_result(result, run.budget.metric)
     store.save_timing(

@@ -12,7 +12,9 @@ clock.
    at a time; each batch of every combo runs together, and each searcher is told its
    results in trial order before it is asked again.
 2. **Rungs 1..** The best ``1/reduction_factor`` of the combos still in (by their last
-   score) train their best rung-0 config ``reduction_factor`` times longer.
+   score) train their best rung-0 config ``reduction_factor`` times longer. A combo whose
+   score is at or below ``baseline`` ("always N" on validation) is not cut on it: it trains
+   on too (deferred), so no combo is cut on a score that says nothing.
 3. **Final.** The best ``finalists`` combos train their best config with ``final_seeds``
    seeds (seed ``k`` is the same seed for every finalist: :func:`final_seed`), and each
    final model is tested once. The selected model of the run is the finalist
@@ -144,8 +146,10 @@ class Planner:
         seed: int,
         execute: Execute,
         searcher_factory: SearcherFactory = make_searcher,
+        baseline: float | None = None,
     ) -> None:
         self.combos = list(combos)
+        self.baseline = baseline
         self.budget = budget
         self.seed = seed
         self.execute = execute
@@ -208,6 +212,15 @@ class Planner:
         best = {c: _best_trial(self.records[c]) for c in self.combos}
         return {c: record for c, record in best.items() if record is not None}
 
+    def _undecided(self, score: float | None) -> bool:
+        """Whether ``score`` is at or below the baseline: too weak a signal to cut a combo on.
+
+        Such a combo is not cut at a tuning rung: it trains on at the next rung's length
+        (deferred), and is judged there. Only the last decision (who reaches the final) may
+        stop it; a failed run (no score) is not deferred.
+        """
+        return self.baseline is not None and score is not None and score <= self.baseline
+
     @staticmethod
     def _suggest(searcher: Searcher | None, trial_id: str) -> dict[str, Any]:
         if searcher is None:
@@ -223,7 +236,8 @@ class Planner:
         reached = dict.fromkeys(alive, 0)
         sizes = tuning_rungs(self.budget, len(alive)) if alive else [0]
         for rung, size in enumerate(sizes[1:], start=1):
-            alive = _ranked(alive, scores)[:size]
+            order = _ranked(alive, scores)
+            alive = order[:size] + [c for c in order[size:] if self._undecided(scores.get(c))]
             specs = [self._spec(c, Stage.TUNE, rung, 0, best[c].spec.config) for c in alive]
             for record in self._run(f"rung {rung}", specs):
                 scores[record.spec.combo] = record.score

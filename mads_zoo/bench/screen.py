@@ -1,10 +1,13 @@
 """How each rung's decisions stand against the trivial baseline on validation.
 
 Successive halving cuts combos on their scores. A score at or below what "always N" scores on
-the same validation fold says nothing about a combo: cutting it, or advancing it past another,
-on such a score is a decision made on noise. :func:`rung_decisions` counts, per rung, the
-combos advanced and cut and how many of those decisions rested on a score at or below the
-baseline, from the stored trial records alone (a report can recount any finished run).
+the same validation fold says nothing about a combo: cutting it on such a score, or sending
+it to the final on one, is a decision made on noise. The planner defers instead (such a combo
+trains on at the next rung, :meth:`~mads_zoo.bench.plan.Planner._undecided`), so at every rung
+but the last, combos at or below the baseline advance without being ranked.
+:func:`rung_decisions` counts, per rung, the combos advanced and cut and how many of them
+were at or below the baseline, from the stored trial records alone (a report can recount any
+finished run, including those of versions that did not defer).
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ class RungDecisions:
         combos: Combos scored at that rung.
         advanced: Combos that went on (to the next rung, or to the final).
         cut: Combos stopped there.
-        advanced_at_baseline: Advanced combos whose score was at or below the baseline.
+        advanced_at_baseline: Advanced combos whose score was at or below the baseline
+            (deferred, unless this decision chose the finalists).
         cut_at_baseline: Cut combos whose score was at or below the baseline.
+        to_final: Whether this decision chose the finalists.
     """
 
     rung: int
@@ -36,11 +41,16 @@ class RungDecisions:
     cut: int
     advanced_at_baseline: int
     cut_at_baseline: int
+    to_final: bool = False
 
     @property
     def on_noise(self) -> int:
-        """Decisions (advance or cut) that rested on a score at or below the baseline."""
-        return self.advanced_at_baseline + self.cut_at_baseline
+        """Decisions that rested on a score at or below the baseline.
+
+        Every such cut, and every such combo sent to the final; advancing one to a further
+        tuning rung defers the decision, it takes none.
+        """
+        return self.cut_at_baseline + (self.advanced_at_baseline if self.to_final else 0)
 
 
 def baseline_score(run: RunRecord) -> float:
@@ -73,7 +83,8 @@ def rung_decisions(run: RunRecord, trials: Sequence[TrialRecord]) -> list[RungDe
     decisions = []
     for rung in rungs:
         scores = _scores(trials, rung)
-        later = set(_scores(trials, rung + 1)) if rung + 1 in rungs else finals
+        to_final = rung + 1 not in rungs
+        later = finals if to_final else set(_scores(trials, rung + 1))
         if not later:
             continue  # the run stopped before this rung's decision
         at_baseline = {c for c, s in scores.items() if s is None or s <= baseline}
@@ -87,6 +98,7 @@ def rung_decisions(run: RunRecord, trials: Sequence[TrialRecord]) -> list[RungDe
                 cut=len(stopped),
                 advanced_at_baseline=len(went_on & at_baseline),
                 cut_at_baseline=len(stopped & at_baseline),
+                to_final=to_final,
             )
         )
     return decisions
@@ -95,16 +107,18 @@ def rung_decisions(run: RunRecord, trials: Sequence[TrialRecord]) -> list[RungDe
 def decisions_table(decisions: Sequence[RungDecisions], baseline: float, metric: str) -> str:
     """Markdown: per rung, combos advanced and cut, and those decided at or below baseline."""
     lines = [
-        f"Baseline: \"always N\" scores {baseline:.4f} validation {metric}. A decision (advance "
-        "or cut) on a score at or below it rests on noise; the target is none.",
+        f"Baseline: \"always N\" scores {baseline:.4f} validation {metric}. A combo at or "
+        "below it is deferred (it trains on at the next rung, unranked); a cut at or below it, "
+        "or a finalist chosen at or below it, is a decision on noise: the target is none.",
         "",
-        "| rung | combos | advanced | cut | advanced at or below baseline | cut at or below "
-        "baseline |",
-        "|---|---|---|---|---|---|",
+        "| rung | to | combos | advanced | cut | advanced at or below baseline | cut at or "
+        "below baseline | decisions on noise |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for d in decisions:
+        to = "final" if d.to_final else f"rung {d.rung + 1}"
         lines.append(
-            f"| {d.rung} | {d.combos} | {d.advanced} | {d.cut} | {d.advanced_at_baseline} | "
-            f"{d.cut_at_baseline} |"
+            f"| {d.rung} | {to} | {d.combos} | {d.advanced} | {d.cut} | "
+            f"{d.advanced_at_baseline} | {d.cut_at_baseline} | {d.on_noise} |"
         )
     return "\n".join(lines)
