@@ -597,3 +597,19 @@ def test_records_of_an_earlier_version_read_with_the_fields_added_since_at_their
     del run["seed"]  # a field without a default is still required
     with pytest.raises(codec.CodecError, match="missing key 'seed'"):
         codec.decode(RunRecord, run)
+
+
+def test_comparing_a_screen_with_a_bigger_run_counts_the_cuts_it_reverses():
+    from mads_zoo.bench.compare import screen_agreement
+
+    combos = [Combo(n, "none") for n in "abcdef"]
+    budget = get_budget("smoke", {"trials": 3, "reduction_factor": 2, "finalists": 2})
+    screen, bigger = plan(budget, combos), plan(budget, combos, baseline=0.35)
+    agreement = screen_agreement(screen, bigger)
+    assert agreement.selected_a == agreement.selected_b == "b--none"
+    assert agreement.cuts == ("a--none", "c--none", "e--none", "f--none")
+    assert agreement.reversed == ("c--none", "f--none")  # deferred there: rung 1, not rung 0
+    assert agreement.describe() == (
+        "A selected b--none, B b--none: the same combo; B took 2 of A's 4 cuts further "
+        "(c--none, f--none)."
+    )

@@ -89,3 +89,50 @@ def compare_rows(
             delta, versus = compare_figure(fa, fb) if fa and fb else (None, None)
             rows.append(ComparisonRow(key, name, fa, fb, delta, versus))
     return rows
+
+
+@dataclass(frozen=True)
+class ScreenAgreement:
+    """Whether a bigger budget (B) confirms a smaller one's (A) selection and cuts.
+
+    Attributes:
+        selected_a: Run A's selected combo (``None`` when it selected none).
+        selected_b: Run B's selected combo.
+        cuts: Combos run A stopped at a tuning rung.
+        reversed: Those that run B took further (a deeper rung, or the final).
+    """
+
+    selected_a: str | None
+    selected_b: str | None
+    cuts: tuple[str, ...]
+    reversed: tuple[str, ...]
+
+    def describe(self) -> str:
+        """One line: the two selections and how many of A's cuts B reversed."""
+        same = "the same combo" if self.selected_a == self.selected_b else "different combos"
+        listed = f" ({', '.join(self.reversed)})" if self.reversed else ""
+        return (
+            f"A selected {self.selected_a or 'none'}, B {self.selected_b or 'none'}: {same}; "
+            f"B took {len(self.reversed)} of A's {len(self.cuts)} cuts further{listed}."
+        )
+
+
+def _depth(r: ComboResult | None) -> int:
+    """How far a combo got: its rung, the final beyond every rung, -1 if it failed or is absent."""
+    if r is None or r.outcome is Outcome.FAILED:
+        return -1
+    return 1_000 if r.outcome.final else r.rung
+
+
+def screen_agreement(a: Sequence[ComboResult], b: Sequence[ComboResult]) -> ScreenAgreement:
+    """How run B's schedule judged the combos run A selected and cut (same combos assumed)."""
+    in_b = {r.combo.key: r for r in b}
+    chosen = {
+        name: next((r.combo.key for r in run if r.outcome is Outcome.SELECTED), None)
+        for name, run in (("a", a), ("b", b))
+    }
+    cuts = [r for r in a if r.outcome is Outcome.STOPPED]
+    undone = [r.combo.key for r in cuts if _depth(in_b.get(r.combo.key)) > r.rung]
+    return ScreenAgreement(
+        chosen["a"], chosen["b"], tuple(r.combo.key for r in cuts), tuple(undone)
+    )

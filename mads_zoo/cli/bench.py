@@ -21,7 +21,7 @@ from rich.table import Table
 
 from mads_zoo.bench import harness
 from mads_zoo.bench.budget import Budget, get_budget
-from mads_zoo.bench.compare import ComparisonRow, compare_rows
+from mads_zoo.bench.compare import ComparisonRow, compare_rows, screen_agreement
 from mads_zoo.bench.failures import ERRORS_LOG
 from mads_zoo.bench.harness import BenchEvents, BenchRequest
 from mads_zoo.bench.leaderboard import LeaderboardRow, cell_text, leaderboard_columns, table_cells
@@ -287,7 +287,9 @@ def report_command(
     """Re-render a bench run's leaderboard and plots, or compare two runs.
 
     With two folders (RUN_A RUN_B): every combo's rung, selection score and test figures in
-    both, their difference, and whether it exceeds the 95% CIs over seeds.
+    both, their difference, and whether it exceeds the 95% CIs over seeds; then whether both
+    selected the same combo and how many of A's cuts B took further (e.g. A a ``quick``
+    screen, B the same command with 4x the beats).
     """
     if len(run_dirs) > 2:
         raise ConfigError(f"report takes one run folder or two to compare, got {len(run_dirs)}")
@@ -296,6 +298,8 @@ def report_command(
         _show_report(stores[0])
         return
     console.print(comparison_table(stores[0], stores[1], console.width))
+    runs = [store.load_results(store.load_run().combos) for store in stores]
+    console.print(screen_agreement(runs[0], runs[1]).describe(), highlight=False)
 
 
 def _comparison_cells(row: ComparisonRow, compact: bool) -> list[str]:
