@@ -175,7 +175,9 @@ def without_paced(
     if not paced.any() or not predicted:
         return ""
     kept = ~paced
-    seeds = [Metrics.of_labels(held.labels[kept], p[kept], classes) for p in predicted]
+    skip = ("Q",) if "Q" in classes else ()  # a few Q beats are left: AAMI's convention
+    y = held.labels[kept]
+    seeds = [Metrics.of_labels(y, p[kept], classes, left_out=skip) for p in predicted]
     q = classes.index("Q") if "Q" in classes else None
     of_q = f", {int((held.labels[paced] == q).sum()):,} of them Q" if q is not None else ""
     figures = ", ".join(
@@ -185,7 +187,8 @@ def without_paced(
     )  # fmt: skip
     return (
         f"Without the paced records {', '.join(PACED)} (EC57 excludes them; "
-        f"{int(paced.sum()):,} test beats{of_q}): {figures}. The figures above keep them."
+        f"{int(paced.sum()):,} test beats{of_q}), Q left out of the averages: {figures}. "
+        "The figures above keep them."
     )
 
 
