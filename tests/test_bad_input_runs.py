@@ -18,7 +18,7 @@ from test_data_readers import kaggle_dir, table
 
 from mads_zoo.bench import cluster
 from mads_zoo.bench.budget import get_budget
-from mads_zoo.bench.harness import BenchRequest, resume_bench, start_bench
+from mads_zoo.bench.harness import BENCH_SEED, BenchRequest, resume_bench, start_bench
 from mads_zoo.bench.results import Combo, RunStore
 
 
@@ -65,7 +65,8 @@ def test_resume_refuses_options_other_than_the_runs_own(kaggle_run, cli):
     refused = [  # options given with --resume, and what the one line says of them
         (
             ("--split", "inter", "--seed", "3"),
-            f"{kaggle_run} was made with --split intra; --seed 0, but --resume was given ",
+            f"{kaggle_run} was made with --split intra; --seed {BENCH_SEED}, but --resume was "
+            "given ",
             "--split inter; --seed 3: drop those options",
         ),
         (

@@ -537,10 +537,17 @@ def test_the_searcher_is_informed_by_its_own_scores_after_two_configs():
 
 
 def test_the_quick_screen_does_not_tune_and_says_so(tmp_path):
+    from mads_zoo.registry import get_registry
+
     quick = PRESETS["quick"]
-    assert quick.informed_trials == 0
-    # its second config is the same whatever the first one scored (H2 of step 13)
-    assert suggestions(quick, [0.0, 0.5]) == suggestions(quick, [0.99, 0.5])
+    assert quick.informed_trials == 0 and quick.trials == 1
+    defaults = get_registry().architecture("2dcnn").defaults
+    (config,) = suggestions(quick, [0.5])  # each combo's defaults, nothing else
+    assert config == {key: defaults[key] for key in config}
+    # why not a second config (H2 of step 13): without random initial points, HyperOpt's
+    # second suggestion is the same whatever the first one scored, a perturbation
+    perturbing = get_budget("quick", {"trials": 2})
+    assert suggestions(perturbing, [0.0, 0.5]) == suggestions(perturbing, [0.99, 0.5])
     from mads_zoo.bench.report import render_report
 
     store = stored_run(tmp_path, [Combo(n, "none") for n in "ab"], get_budget("smoke"))

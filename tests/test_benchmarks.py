@@ -35,6 +35,28 @@ def test_every_benchmark_script_is_covered_here():
     assert scripts <= tested, f"no test runs {sorted(scripts - tested)}"
 
 
+def test_calibrate_final_beats(tmp_path, monkeypatch, capsys):
+    from mads_zoo.data.folds import Folds
+
+    def sealed(self):
+        raise AssertionError("a calibration read the test fold")
+
+    monkeypatch.setattr(Folds, "final_test", sealed)
+    results = tmp_path / "curve.jsonl"
+    for index in ("0", "1"):
+        run_script("calibrate_final_beats.py", "2dcnn", "--seed-index", index, "--beats", "256",
+                   "512", "--results", str(results), *TINY, monkeypatch=monkeypatch,
+                   capsys=capsys)  # fmt: skip
+    out = run_script("calibrate_final_beats.py", "2dcnn", "--summarise", "--results",
+                     str(results), monkeypatch=monkeypatch, capsys=capsys)  # fmt: skip
+    assert "rule: shortest mean >=" in out and out.count("\n") == 4
+    summarise = importlib.import_module("calibrate_final_beats").summarise
+    rows = [{"beats": b, "val_macro_f1": f} for b, f in
+            [(1, 0.80), (1, 0.82), (2, 0.90), (2, 0.92), (4, 0.91), (4, 0.93)]]  # fmt: skip
+    # the longest's mean 0.92 - sd 0.0141: 2 beats (mean 0.91) is within, 1 is not
+    assert summarise(rows).endswith(": 2 beats")
+
+
 def test_reproduce_seed(tmp_path, monkeypatch, capsys):
     seed_run = importlib.import_module("reproduce_seed").SeedRun
     args = ["--archs", "2dcnn", "--splits", "intra", "--seeds", "1", "--epochs", "1"]

@@ -62,6 +62,27 @@ def test_the_same_seed_gives_the_same_numbers():
     assert first.best.accuracy > 0.5
 
 
+def test_cuda_runs_ask_for_deterministic_kernels_and_cpu_runs_change_nothing(monkeypatch):
+    from mads_zoo.train import runtime
+
+    calls = []
+    monkeypatch.setattr(torch, "use_deterministic_algorithms",
+                        lambda on, warn_only=False: calls.append((on, warn_only)))  # fmt: skip
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", False)
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    runtime.deterministic_kernels(torch.device("cpu"))
+    assert calls == [] and torch.backends.cudnn.benchmark
+    assert "CUBLAS_WORKSPACE_CONFIG" not in runtime.os.environ
+    runtime.deterministic_kernels(torch.device("cuda", 0))
+    assert calls == [(True, True)]
+    assert not torch.backends.cudnn.benchmark and torch.backends.cudnn.deterministic
+    assert runtime.os.environ["CUBLAS_WORKSPACE_CONFIG"] == runtime.CUBLAS_WORKSPACE
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8")  # the user's choice is kept
+    runtime.deterministic_kernels(torch.device("cuda"))
+    assert runtime.os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":16:8"
+
+
 def test_the_budget_is_counted_on_the_unresampled_fold():
     fold = _data()
     repeated = Fold(np.concatenate([fold.x] * 4), np.concatenate([fold.y] * 4))  # "oversampled"

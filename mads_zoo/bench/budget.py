@@ -150,18 +150,19 @@ PRESETS: dict[str, Budget] = {
         final_seeds=2,
         final_beats=512,
     ),
-    # calibrated on 2 cores (docs/protocol.md): every combo screened (its defaults, then one
-    # TPE suggestion), halvings by 3, one finalist trained with 3 seeds to ~6 passes
+    # a screen, not a tuning (docs/protocol.md): each combo's defaults trained long enough to
+    # beat "always N" (9,000 beats), the best quarter kept 4x longer twice, one finalist with
+    # 3 seeds; final_beats from a learning curve on validation (benchmarks/calibrate_final_beats.py)
     "quick": Budget(
         name="quick",
-        trials=2,
+        trials=1,
         suggest_batch=1,
         n_initial_points=0,
-        rung_beats=3_000,
-        reduction_factor=3,
+        rung_beats=9_000,
+        reduction_factor=4,
         finalists=1,
         final_seeds=3,
-        final_beats=500_000,
+        final_beats=250_000,
         val_fraction=0.05,
         max_mflops=100,
     ),

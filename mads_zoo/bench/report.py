@@ -249,11 +249,16 @@ def _notes(
             "HyperOpt's TPE from the combo's own earlier scores."
         )
     else:
+        configs = (
+            "each combo's defaults only"
+            if budget.trials == 1
+            else f"{budget.trials} configs per combo (its defaults first)"
+        )
         notes.append(
-            f"This budget is a screen, not a tuning: {budget.trials} configs per combo (its "
-            "defaults first), none chosen from the combo's own scores (HyperOpt's TPE needs "
-            "two scored configs first). Ranks compare near-default configs; the `full` budget "
-            "tunes every combo."
+            f"This budget is a screen, not a tuning: {configs}, none chosen from the combo's "
+            "own scores (HyperOpt's TPE needs two scored configs first). Ranks compare "
+            "default or near-default configs, so a combo stopped here may win once tuned; "
+            "the `full` budget tunes every combo (on a GPU or a cluster)."
         )
     if run.val_strategy:
         notes.append(f"Validation fold: {run.val_strategy}.")

@@ -211,7 +211,14 @@ BudgetOption = Annotated[str, typer.Option(help="Budget preset: smoke, quick or 
 BudgetSetOption = Annotated[
     list[str] | None, typer.Option("--budget-set", help="key=value over the budget; repeatable.")
 ]
-SeedOption = Annotated[int, typer.Option(help="Seeds splits, samplers, trials and retraining.")]
+BenchSeedOption = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        help="Seeds the split, samplers, trials and final runs (default: a split whose test "
+        "fold no calibration read; defaults are calibrated on seed 0's validation fold).",
+    ),
+]
 DataDirOption = Annotated[Path | None, typer.Option(help="Where the dataset's files are.")]
 OutOption = Annotated[Path | None, typer.Option(help="Run folder (default: runs/bench/...).")]
 ResumeOption = Annotated[Path | None, typer.Option(help="Continue an interrupted run folder.")]
@@ -236,7 +243,7 @@ def bench_command(
     split: SplitOption = "intra",
     budget: BudgetOption = "quick",
     budget_set: BudgetSetOption = None,
-    seed: SeedOption = 0,
+    seed: BenchSeedOption = harness.BENCH_SEED,
     data_dir: DataDirOption = None,
     out: OutOption = None,
     resume: ResumeOption = None,

@@ -27,7 +27,7 @@ from mads_zoo.metrics import Metrics
 from mads_zoo.train.losses import build_loss
 from mads_zoo.train.recipe import Schedule, build_optimizer
 from mads_zoo.train.result import EpochRecord, FoldSizes, RunResult, RunStatus
-from mads_zoo.train.runtime import resolve_device, resolve_precision
+from mads_zoo.train.runtime import deterministic_kernels, resolve_device, resolve_precision
 from mads_zoo.train.spec import INFERENCE_BATCH, Training
 
 EpochCallback = Callable[[EpochRecord], None]
@@ -280,6 +280,7 @@ class Trainer:
         self.recipe = training.recipe
         self.device = resolve_device(training.device)
         self.precision = resolve_precision(training.precision, self.device)
+        deterministic_kernels(self.device)
 
     def fit(
         self,

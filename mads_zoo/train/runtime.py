@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -62,3 +63,26 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+#: cuBLAS needs a fixed workspace for reproducible matrix products (CUDA's documentation).
+CUBLAS_WORKSPACE = ":4096:8"
+
+
+def deterministic_kernels(device: torch.device) -> None:
+    """On CUDA, ask for deterministic kernels so a seed gives the same numbers every run.
+
+    cuDNN's autotuner is turned off (it may pick a different algorithm per process),
+    cuDNN and every op with a deterministic variant use it, and cuBLAS gets a fixed
+    workspace (``CUBLAS_WORKSPACE_CONFIG``, set only where the user has not set it; it takes
+    effect in a process whose CUDA context starts after this call, as in a bench's fresh
+    worker). An op with no deterministic variant warns instead of failing. On the CPU nothing
+    changes: its kernels are already deterministic for a fixed thread count
+    (docs/protocol.md says what is bitwise where).
+    """
+    if device.type != "cuda":
+        return
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.use_deterministic_algorithms(True, warn_only=True)
