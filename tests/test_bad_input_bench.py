@@ -77,6 +77,7 @@ class InProcessRunner:
 
     def __init__(self, record, data_for):
         self.record, self.data_for = record, data_for
+        self.runs_per_gpu, self.packing_notes = {}, []
 
     def run(self, specs, on_record):
         from mads_zoo.bench.trial import run_trial

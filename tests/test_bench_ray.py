@@ -159,6 +159,32 @@ def test_trials_spread_over_a_two_node_cluster_and_get_the_gpus_they_ask_for(tmp
         assert gpu.gpu_ids.isin(["0", "1"]).all() and (gpu.device == "cpu").all()
         trial = RunStore(tmp_path / "gpu").all_trials()[0]
         assert "CUDA is not available: trained on the CPU" in trial.note
+
+        # two runs per (logical) GPU: the same numbers as one per GPU, every digit
+        half = bench("half", gpus_per_trial=0.5)
+        assert half.gpu_ids.isin(["0", "1"]).all()
+        one_per_gpu = RunStore(tmp_path / "gpu").comparable_results()
+        assert RunStore(tmp_path / "half").comparable_results() == one_per_gpu
+
+        # auto: each architecture is measured alone on a GPU, then packed; where it cannot be
+        # measured (no CUDA behind these logical GPUs) its runs keep one GPU each
+        bench("auto", cpus_per_trial=0.25)
+        assert RunStore(tmp_path / "auto").load_timing().runs_per_gpu == {"2dcnn": 1}
+        import ray
+
+        from mads_zoo.bench.cluster import RayRunner
+        from mads_zoo.bench.packing import Footprint
+
+        small = Footprint(peak_bytes=2**20, train_tflops=1.0, gpu_bytes=2**34, gpu_tflops=500.0)
+        ray.init(address=cluster.address)
+        try:
+            record = RunStore(tmp_path / "auto").load_run()
+            runner = RayRunner(record, lambda spec: None, probe=lambda arch, shape: small)
+            assert runner.runs_per_gpu == {"2dcnn": 4}  # 1 CPU per GPU / 0.25 per run
+            final = RunStore(tmp_path / "auto").all_trials()[-1].spec
+            assert runner.gpus_for(final) == 0.25 and not runner.packing_notes
+        finally:
+            ray.shutdown()
     finally:
         cluster.shutdown()
 

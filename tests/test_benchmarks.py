@@ -57,6 +57,17 @@ def test_calibrate_final_beats(tmp_path, monkeypatch, capsys):
     assert summarise(rows).endswith(": 2 beats")
 
 
+def test_gpu_packing(tmp_path, monkeypatch, capsys):
+    out_file = tmp_path / "packing.json"
+    args = ["--archs", "2dcnn", "--packs", "1", "2", "--beats", "256", "--num-gpus", "1",
+            "--out", str(out_file), "--ray-dir", str(tmp_path / "ray"), *TINY]  # fmt: skip
+    out = run_script("gpu_packing.py", *args, monkeypatch=monkeypatch, capsys=capsys)
+    assert "| 2dcnn | 1 |" in out and "| 2dcnn | 2 |" in out and "`full` on one such GPU" in out
+    alone, packed = codec.loads(list[dict], out_file.read_text())
+    assert (alone["runs"], packed["runs"]) == (1, 2) and alone["device"] == "cpu"
+    assert packed["scores"][0] == alone["scores"][0]  # seed 0: the same alone and packed
+
+
 def test_reproduce_seed(tmp_path, monkeypatch, capsys):
     seed_run = importlib.import_module("reproduce_seed").SeedRun
     args = ["--archs", "2dcnn", "--splits", "intra", "--seeds", "1", "--epochs", "1"]

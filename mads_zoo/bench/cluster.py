@@ -28,6 +28,7 @@ from typing import Any
 
 from mads_zoo import codec
 from mads_zoo.bench.budget import Budget
+from mads_zoo.bench.packing import Footprint, gpu_share, measure_footprint, runs_per_gpu
 from mads_zoo.bench.results import (
     ClusterSummary,
     RunRecord,
@@ -72,8 +73,13 @@ class DriverMark:
 
 
 @contextlib.contextmanager
-def ray_session(run_dir: Path, address: str | None, num_cpus: int) -> Iterator[None]:
+def ray_session(
+    run_dir: Path, address: str | None, num_cpus: int, num_gpus: float | None = None
+) -> Iterator[None]:
     """A local Ray instance whose logs stay in the run folder (or join ``address``).
+
+    ``num_gpus`` declares that many GPUs to the local instance (logical ones where the
+    machine has none: tests and benchmark scripts); by default Ray counts the machine's.
 
     Ray's token authentication stays on (Ray generates ``~/.ray/auth_token`` on first use;
     a client without the token is refused), and the embedded instance announces and is
@@ -106,7 +112,7 @@ def ray_session(run_dir: Path, address: str | None, num_cpus: int) -> Iterator[N
     _claim(temp, None if short else ray_dir)
     with _local_only():
         try:
-            _start_embedded(ray, num_cpus, temp)
+            _start_embedded(ray, num_cpus, temp, num_gpus)
             yield
         finally:
             ray.shutdown()
@@ -267,9 +273,10 @@ def _local_only() -> Iterator[None]:
         ray_constants.ENABLE_RAY_CLUSTER = saved[1]
 
 
-def _start_embedded(ray: Any, num_cpus: int, temp: Path) -> None:
+def _start_embedded(ray: Any, num_cpus: int, temp: Path, num_gpus: float | None = None) -> None:
     ray.init(
         num_cpus=num_cpus,
+        num_gpus=num_gpus,
         include_dashboard=False,
         _node_ip_address=LOOPBACK,
         _temp_dir=str(temp),
@@ -314,7 +321,12 @@ def batch_cpus(runs: int, cluster_cpus: float, cpus_per_trial: float) -> float:
 class RayRunner:
     """Runs batches of specs as Ray tasks, each on the folds object its ``data_for`` names."""
 
-    def __init__(self, record: RunRecord, data_for: Callable[[TrialSpec], Any]) -> None:
+    def __init__(
+        self,
+        record: RunRecord,
+        data_for: Callable[[TrialSpec], Any],
+        probe: Callable[..., Footprint] = measure_footprint,
+    ) -> None:
         import ray
 
         from mads_zoo.bench.trial import run_trial  # torch: only where runs are submitted
@@ -324,11 +336,48 @@ class RayRunner:
         self.gpus = gpus_per_trial(self.budget)
         self.data_for = data_for
         self.cluster_cpus = float(ray.cluster_resources().get("CPU", 0))
+        #: Runs per GPU of each architecture (``auto`` on a cluster with GPUs), and why not
+        #: packed where a measurement failed.
+        self.runs_per_gpu: dict[str, int] = {}
+        self.packing_notes: list[str] = []
+        if self.budget.gpus_per_trial == "auto" and self.gpus:
+            self._pack(probe)
         # max_calls=1: every run starts in a fresh worker process, so nothing a previous run
         # left in a process (allocator, kernel caches, a plugin's global settings) can change
         # its numbers; measured: a timm-convnext trial reused in a worker completed in one
         # bench and hit a NaN loss at step 24 in the next (and in every fresh process)
         self.task = ray.remote(max_calls=1)(run_trial)
+
+    def _pack(self, probe: Callable[..., Footprint]) -> None:
+        """Measure each architecture alone on one GPU (at once), then pack its runs."""
+        import ray
+
+        from mads_zoo.registry import get_registry
+
+        resources = ray.cluster_resources()
+        cpus_per_gpu = resources.get("CPU", 0) / resources["GPU"]
+        task = ray.remote(max_calls=1)(probe).options(
+            num_cpus=self.budget.cpus_per_trial, num_gpus=1, max_retries=0
+        )
+        archs = sorted({combo.architecture for combo in self.record.combos})
+        pending = {a: task.remote(a, get_registry().architecture(a).input_shape) for a in archs}
+        for arch, ref in pending.items():
+            try:
+                footprint = ray.get(ref)
+            except Exception as error:  # not measured: one run per GPU, as before packing
+                self.runs_per_gpu[arch] = 1
+                self.packing_notes.append(
+                    f"{arch}: 1 run per GPU (not measured: {one_line(error, last=True)})"
+                )
+                continue
+            self.runs_per_gpu[arch] = runs_per_gpu(
+                footprint, cpus_per_gpu, self.budget.cpus_per_trial
+            )
+
+    def gpus_for(self, spec: TrialSpec) -> float:
+        """The GPUs ``spec``'s run reserves: its architecture's share when packed."""
+        runs = self.runs_per_gpu.get(spec.combo.architecture)
+        return gpu_share(runs) if runs else self.gpus
 
     def run(
         self, specs: Sequence[TrialSpec], on_record: Callable[[TrialRecord], None]
@@ -342,9 +391,11 @@ class RayRunner:
         cpus = self.budget.cpus_per_trial
         if not self.gpus:
             cpus = batch_cpus(len(specs), self.cluster_cpus, cpus)
-        task = self.task.options(num_cpus=cpus, num_gpus=self.gpus, max_retries=0)
         pending = {
-            task.remote(spec, self.data_for(spec), self.record): i for i, spec in enumerate(specs)
+            self.task.options(num_cpus=cpus, num_gpus=self.gpus_for(spec), max_retries=0).remote(
+                spec, self.data_for(spec), self.record
+            ): i
+            for i, spec in enumerate(specs)
         }
         records: list[TrialRecord | None] = [None] * len(specs)
         waiting = list(pending)

@@ -385,6 +385,11 @@ def run_bench(
         )
         folds = _FoldObjects(run, events)
         execution = _Execution(store, run, events, folds)
+        packed = execution.runner.runs_per_gpu
+        if packed:
+            events.phase("runs per GPU: " + ", ".join(f"{a} {k}" for a, k in packed.items()))
+        for note in execution.runner.packing_notes:
+            events.phase(note)
         planner = Planner(run.combos, run.budget, run.seed, execution, execution.setup,
                           baseline=baseline_score(run))  # fmt: skip
         results = planner.run()
@@ -399,6 +404,7 @@ def run_bench(
             cluster=cluster,
             runs=execution.ran,
             runs_reused=execution.reused,
+            runs_per_gpu=packed,
         )
     )
     return results

@@ -294,6 +294,9 @@ class ClusterSummary:
 class Timing:
     """``timing.json``: where the latest invocation's wall time went (never compared)."""
 
+    #: timing.json files of earlier versions lack the fields added since.
+    PARTIAL: ClassVar[bool] = True
+
     wall_seconds: float
     ray_start_seconds: float
     prepare_seconds: float
@@ -301,6 +304,7 @@ class Timing:
     cluster: ClusterSummary
     runs: int
     runs_reused: int
+    runs_per_gpu: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

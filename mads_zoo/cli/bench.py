@@ -147,14 +147,23 @@ def _cleanup() -> None:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
+def _trials(budget: Budget) -> str:
+    """How many configs each combo trains in rung 0, in words."""
+    if budget.trials == 1:
+        return "its defaults (a screen)"
+    informed = budget.informed_trials
+    return f"{budget.trials} configs ({informed} informed by its scores)"
+
+
 def _announce(store: RunStore) -> None:
     run = store.load_run()
     b: Budget = run.budget
     console.print(
         f"bench: {len(run.combos)} combos on {run.data.dataset}/{run.data.split}, budget "
-        f"{b.name} ({b.trials} trials of {b.rung_beats:,} beats per combo, then successive "
-        f"halving; {b.finalists or 'all'} finalist(s) x {b.final_seeds} seeds of "
-        f"{b.final_beats:,} beats), run folder {store.root}",
+        f"{b.name} ({_trials(b)} of {b.rung_beats:,} beats per combo, then successive "
+        f"halving by {b.reduction_factor}; {b.finalists or 'all'} finalist(s) x "
+        f"{b.final_seeds} seeds of {b.final_beats:,} beats; seed {run.seed}), run folder "
+        f"{store.root}",
         highlight=False,
     )
 
