@@ -30,7 +30,8 @@ from typing import Any
 from mads_zoo.bench.budget import get_budget
 from mads_zoo.bench.harness import CALIBRATION_SEED
 from mads_zoo.bench.plan import final_sampler_seed, final_seed
-from mads_zoo.config import RunRequest, resolve_run
+from mads_zoo.bench.trial import budget_request
+from mads_zoo.config import resolve_run
 from mads_zoo.data.folds import prepare_folds
 from mads_zoo.registry import get_registry
 from mads_zoo.train.run import fit
@@ -46,17 +47,17 @@ def validation_score(
     """Validation macro F1 of ``arch``'s defaults trained ``beats`` beats, final seed ``index``."""
     budget = get_budget(budget_name)
     configure_threads(budget.trial_threads)
-    request = RunRequest(
+    request = budget_request(
+        budget,
         architecture=arch,
+        strategy="none",
+        config={},
         dataset=dataset,
         split="intra",
-        seed=final_seed(CALIBRATION_SEED, index),
         data_seed=CALIBRATION_SEED,
+        seed=final_seed(CALIBRATION_SEED, index),
         sampler_seed=final_sampler_seed(CALIBRATION_SEED, index),
-        val_fraction=budget.val_fraction,
         beats=beats,
-        monitor=budget.metric,
-        precision=budget.precision,
         device="cpu",
     )
     spec = resolve_run(request)

@@ -12,6 +12,8 @@ zero-copy by every trial; a tuning trial's folds do not hold the test fold at al
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -33,28 +35,57 @@ from mads_zoo.train.run import Admit, fit
 from mads_zoo.train.runtime import configure_threads, inference_precision
 
 
-def trial_request(spec: TrialSpec, run: RunRecord, device: str) -> RunRequest:
-    """What ``spec`` trains under ``run``'s budget: its config, beats, seed, metric, precision."""
-    budget = run.budget
-    strategy = get_strategy(spec.combo.strategy)
-    final = spec.stage is Stage.FINAL
+def budget_request(
+    budget: Budget,
+    *,
+    architecture: str,
+    strategy: str,
+    config: Mapping[str, Any],
+    dataset: str,
+    split: str,
+    data_seed: int,
+    seed: int,
+    sampler_seed: int | None,
+    beats: int,
+    device: str,
+) -> RunRequest:
+    """What one run trains under ``budget``: a bench's runs, and calibrations that mimic them."""
+    imbalance = get_strategy(strategy)
     return RunRequest(
-        architecture=spec.combo.architecture,
-        sample=spec.config,
-        dataset=run.data.dataset,
-        split=run.data.split,
-        sampler=strategy.sampler,
-        seed=spec.seed,
-        data_seed=run.seed,
-        sampler_seed=final_sampler_seed(run.seed, spec.index) if final else None,
+        architecture=architecture,
+        sample=config,
+        dataset=dataset,
+        split=split,
+        sampler=imbalance.sampler,
+        seed=seed,
+        data_seed=data_seed,
+        sampler_seed=sampler_seed,
         val_fraction=budget.val_fraction,
-        beats=spec.beats,
+        beats=beats,
         eval_beats=budget.eval_beats or None,
         early_stopping=budget.early_stopping,
         monitor=budget.metric,
         precision=budget.precision,
         device=device,
-        loss=strategy.loss,
+        loss=imbalance.loss,
+    )
+
+
+def trial_request(spec: TrialSpec, run: RunRecord, device: str) -> RunRequest:
+    """What ``spec`` trains under ``run``'s budget: its config, beats, seed, metric, precision."""
+    final = spec.stage is Stage.FINAL
+    return budget_request(
+        run.budget,
+        architecture=spec.combo.architecture,
+        strategy=spec.combo.strategy,
+        config=spec.config,
+        dataset=run.data.dataset,
+        split=run.data.split,
+        data_seed=run.seed,
+        seed=spec.seed,
+        sampler_seed=final_sampler_seed(run.seed, spec.index) if final else None,
+        beats=spec.beats,
+        device=device,
     )
 
 
