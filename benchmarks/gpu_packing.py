@@ -13,6 +13,10 @@ Reproduce on the lent GPU (about 8 minutes on one H200)::
 
     .venv/bin/python benchmarks/gpu_packing.py --out runs/gpu-packing.json
 
+``--launcher processes`` packs the runs without Ray (the lent machine's image has no Ray, and
+its wheel is over what a call may carry): each run in a fresh process of its own, as Ray's
+``max_calls=1`` workers are, preparing its folds from the on-disk cache the parent warmed.
+
 On a CPU it runs (Ray's logical GPUs, CUDA unavailable: trained on the CPU) but measures
 nothing about GPUs; the tests run it that way on tiny data.
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +40,11 @@ from mads_zoo.data.folds import Folds, prepare_folds
 from mads_zoo.hardware import available_cores
 from mads_zoo.registry import get_registry
 from mads_zoo.strategies import select_strategies
+from mads_zoo.train.fresh import importable, in_fresh_processes
 from mads_zoo.train.run import fit
 from mads_zoo.train.runtime import configure_threads
+
+LAUNCHERS = ("ray", "processes")
 
 
 @dataclass(frozen=True)
@@ -73,13 +81,35 @@ def train_one(arch: str, beats: int, seed: int, dataset: str, folds: Folds) -> t
     return result.best.macro_f1, "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def measure(arch: str, runs: int, beats: int, dataset: str, folds_ref: Any) -> Batch:
-    """Train ``runs`` seeds of ``arch`` at once, each on ``1/runs`` of one GPU."""
-    import ray
+def run_folds(arch: str, beats: int, dataset: str) -> Folds:
+    """The folds every run of ``arch`` trains on (a tuning run's: no test fold)."""
+    spec = resolve_run(_request(arch, beats, 0, dataset))
+    layout = get_registry().architecture(arch).layout
+    return prepare_folds(spec.data, layout).for_run(with_test=False)
 
-    task = ray.remote(max_calls=1)(train_one).options(num_gpus=gpu_share(runs), num_cpus=1)
+
+def train_alone(arch: str, beats: int, seed: int, dataset: str) -> tuple[float, str]:
+    """:func:`train_one` on folds this process prepares itself (a fresh process, no Ray)."""
+    return train_one(arch, beats, seed, dataset, run_folds(arch, beats, dataset))
+
+
+def measure(
+    arch: str, runs: int, beats: int, dataset: str, launcher: str, folds_ref: Any
+) -> Batch:
+    """Train ``runs`` seeds of ``arch`` at once, each on ``1/runs`` of one GPU."""
     started = time.perf_counter()
-    results = ray.get([task.remote(arch, beats, seed, dataset, folds_ref) for seed in range(runs)])
+    if launcher == "ray":
+        import ray
+
+        task = ray.remote(max_calls=1)(train_one).options(num_gpus=gpu_share(runs), num_cpus=1)
+        results = ray.get(
+            [task.remote(arch, beats, seed, dataset, folds_ref) for seed in range(runs)]
+        )
+    else:  # by name, so that a spawned process can import it (this file runs as __main__)
+        worker = importable(train_alone, __file__)
+        calls = [(arch, beats, seed, dataset) for seed in range(runs)]
+        done = dict(in_fresh_processes(worker, calls, runs))
+        results = [done[seed] for seed in range(runs)]
     wall = time.perf_counter() - started
     return Batch(arch, runs, beats, wall, results[0][1], [score for score, _ in results])
 
@@ -104,13 +134,13 @@ def full_budget_hours(rates: dict[str, float], strategies: int) -> tuple[float, 
 
 def main(argv: list[str] | None = None) -> None:
     """Measure every architecture alone and packed; print the table and the extrapolation."""
-    import ray
-
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--archs", nargs="+", default=None, help="default: every registered")
     parser.add_argument("--packs", type=int, nargs="+", default=[1, 4, 8, 16])
     parser.add_argument("--beats", type=int, default=250_000, help="training beats per run")
     parser.add_argument("--dataset", default="mitbih")
+    parser.add_argument("--launcher", choices=LAUNCHERS, default="ray",
+                        help="what packs the runs: Ray tasks (as the bench) or plain processes")
     parser.add_argument("--num-gpus", type=float, default=None, help="logical GPUs (tests)")
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON")
     parser.add_argument("--ray-dir", type=Path, default=Path("runs/gpu-packing"),
@@ -119,13 +149,19 @@ def main(argv: list[str] | None = None) -> None:
     registry = get_registry()
     archs = args.archs or sorted(e.name for e in registry.find("architectures"))
     rows: list[Batch] = []
-    with ray_session(args.ray_dir, None, available_cores(), num_gpus=args.num_gpus):
+    session: AbstractContextManager[object] = nullcontext()
+    if args.launcher == "ray":
+        session = ray_session(args.ray_dir, None, available_cores(), num_gpus=args.num_gpus)
+    with session:
         for arch in archs:
-            spec = resolve_run(_request(arch, args.beats, 0, args.dataset))
-            folds_ref = ray.put(prepare_folds(spec.data, registry.architecture(arch).layout)
-                                .for_run(with_test=False))  # fmt: skip
+            folds = run_folds(arch, args.beats, args.dataset)  # also fills the on-disk cache
+            folds_ref = None
+            if args.launcher == "ray":
+                import ray
+
+                folds_ref = ray.put(folds)
             for runs in args.packs:
-                batch = measure(arch, runs, args.beats, args.dataset, folds_ref)
+                batch = measure(arch, runs, args.beats, args.dataset, args.launcher, folds_ref)
                 rows.append(batch)
                 print(f"{arch:15} {runs:>3} run(s)/GPU  {batch.wall_seconds:8.1f} s  "
                       f"{batch.beats_per_second:>12,.0f} beats/s  ({batch.device}; val macro F1 "

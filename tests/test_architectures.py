@@ -24,7 +24,7 @@ from mads_zoo.registry import ENV_ALLOWED, load_registry
 from mads_zoo.space import LogUniform
 from mads_zoo.specs import SEED_RECIPE
 from mads_zoo.testing import check_architecture
-from mads_zoo.train.engine import channels_last
+from mads_zoo.train.device_fold import channels_last
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

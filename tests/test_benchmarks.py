@@ -68,15 +68,46 @@ def test_gpu_packing(tmp_path, monkeypatch, capsys):
     assert packed["scores"][0] == alone["scores"][0]  # seed 0: the same alone and packed
 
 
+def test_gpu_packing_without_ray(tmp_path, monkeypatch, capsys):
+    # the lent GPU machine has no Ray: plain processes pack the runs there, with the same rule
+    out_file = tmp_path / "packing.json"
+    args = ["--archs", "2dcnn", "--packs", "1", "2", "--beats", "256", "--launcher", "processes",
+            "--out", str(out_file), *TINY]  # fmt: skip
+    out = run_script("gpu_packing.py", *args, monkeypatch=monkeypatch, capsys=capsys)
+    assert "| 2dcnn | 2 |" in out
+    alone, packed = codec.loads(list[dict], out_file.read_text())
+    assert (alone["runs"], packed["runs"]) == (1, 2) and len(packed["scores"]) == 2
+    assert packed["scores"][0] == alone["scores"][0]  # seed 0: the same alone and packed
+
+
 def test_reproduce_seed(tmp_path, monkeypatch, capsys):
     seed_run = importlib.import_module("reproduce_seed").SeedRun
     args = ["--archs", "2dcnn", "--splits", "intra", "--seeds", "1", "--epochs", "1"]
     args += ["--max-steps", "2", "--out", str(tmp_path), *TINY]
     out = run_script("reproduce_seed.py", *args, monkeypatch=monkeypatch, capsys=capsys)
-    assert "2dcnn intra seed 0: completed after 1 epochs" in out
+    assert "2dcnn intra seed seed 0: completed after 1 epochs" in out
+    assert "2dcnn intra engine seed 0: completed after 1 epochs" in out
     runs = codec.loads(list[seed_run], (tmp_path / "runs.json").read_text())
-    assert len(runs) == 1 and runs[0].steps == 2 and runs[0].test.n > 0
-    assert "| 2dcnn | intra | 1 |" in (tmp_path / "table.md").read_text()
+    assert [r.recipe for r in runs] == ["seed", "engine"]
+    assert all(r.steps == 2 and r.test.n > 0 for r in runs)
+    table = (tmp_path / "table.md").read_text()
+    assert "| 2dcnn | intra | seed | 1 |" in table and "| 2dcnn | intra | engine | 1 |" in table
+
+
+def test_reproduce_seed_packed_runs_give_the_numbers_of_runs_alone(tmp_path, monkeypatch, capsys):
+    # step 14: runs packed side by side (each in a fresh process) compute what they do alone
+    seed_run = importlib.import_module("reproduce_seed").SeedRun
+    args = ["--archs", "2dcnn", "--splits", "intra", "--recipes", "engine", "--seeds", "2"]
+    args += ["--epochs", "1", "--max-steps", "3", "--threads", "1", *TINY]
+    alone, packed = tmp_path / "alone", tmp_path / "packed"
+    run_script("reproduce_seed.py", *args, "--out", str(alone), monkeypatch=monkeypatch,
+               capsys=capsys)  # fmt: skip
+    out = run_script("reproduce_seed.py", *args, "--parallel", "2", "--out", str(packed),
+                     monkeypatch=monkeypatch, capsys=capsys)  # fmt: skip
+    assert "2 at once" in out
+    first, second = (codec.loads(list[seed_run], (d / "runs.json").read_text())
+                     for d in (alone, packed))  # fmt: skip
+    assert [(r.seed, r.test) for r in first] == [(r.seed, r.test) for r in second]
 
 
 def test_time_to_accuracy(tmp_path, monkeypatch, capsys):

@@ -12,6 +12,7 @@ from torch import nn
 from mads_zoo.data.folds import Fold
 from mads_zoo.errors import ConfigError, DivergedError, UnknownNameError
 from mads_zoo.testing import imbalanced_beats
+from mads_zoo.train.device_fold import DeviceFold
 from mads_zoo.train.engine import Trainer, evaluate, predict_logits, steps_per_epoch
 from mads_zoo.train.result import RunStatus
 from mads_zoo.train.runtime import inference_precision, resolve_precision, seed_everything
@@ -158,3 +159,30 @@ def test_inference_runs_on_the_device_the_model_is_on():
     with pytest.raises((NotImplementedError, RuntimeError)):
         predict_logits(model, torch.zeros(4, 3))  # a meta tensor has no values to bring back
     assert seen == [torch.device("meta")]
+
+
+def test_a_run_copies_each_fold_to_the_device_once(monkeypatch):
+    # step 14: the validation fold went to the device batch by batch at every validation;
+    # now the training and validation folds are copied once per run, whatever the epochs
+    from mads_zoo.train import engine
+
+    copied = []
+    original = engine.DeviceFold.of
+
+    def counting(fold, model, device):
+        copied.append(len(fold))
+        return original(fold, model, device)
+
+    monkeypatch.setattr(engine.DeviceFold, "of", staticmethod(counting))
+    _, result = _fit(seed=2, epochs=3)
+    assert len(result.history) == 3
+    assert copied == [len(_data(2)), len(_data(102))]
+
+
+def test_a_device_fold_predicts_and_scores_as_the_host_fold_does():
+    seed_everything(0)
+    model, fold = _model(), _data(3)
+    resident = DeviceFold.of(fold, model, torch.device("cpu"))
+    assert resident.targets.dtype == torch.long and len(resident) == len(fold)
+    assert torch.equal(predict_logits(model, resident.x), predict_logits(model, fold.x))
+    assert evaluate(model, resident, CLASSES) == evaluate(model, fold, CLASSES)

@@ -24,6 +24,7 @@ from mads_zoo.data.folds import Fold
 from mads_zoo.errors import DivergedError
 from mads_zoo.fusion import call_model
 from mads_zoo.metrics import Metrics
+from mads_zoo.train.device_fold import DeviceFold, channels_last
 from mads_zoo.train.losses import build_loss
 from mads_zoo.train.recipe import Schedule, build_optimizer
 from mads_zoo.train.result import EpochRecord, FoldSizes, RunResult, RunStatus
@@ -64,18 +65,6 @@ def run_length(training: Training, n_train: int) -> RunLength:
     return RunLength(per_eval, total)
 
 
-def channels_last(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Put a 2D model and its (n, c, h, w) inputs in channels-last memory format.
-
-    oneDNN's and cuDNN's fast 2D convolutions want NHWC; measured here up to 1.5x for the
-    seed's 2DCNN. 1D inputs are returned unchanged.
-    """
-    if x.dim() != 4:
-        return x
-    model.to(memory_format=torch.channels_last)
-    return x.contiguous(memory_format=torch.channels_last)
-
-
 def model_device(model: nn.Module) -> torch.device:
     """The device of ``model``'s first parameter or buffer (the CPU for a model with none)."""
     for tensor in (*model.parameters(), *model.buffers()):
@@ -103,7 +92,9 @@ def predict_logits(
 
     ``features`` ``(n, k)`` are the per-example features (``None``: none); a plain model
     never sees them. Batches go to the device the model is on (a trained model stays where
-    it trained), so a caller cannot evaluate a GPU model with CPU inputs or the CPU's autocast.
+    it trained), so a caller cannot evaluate a GPU model with CPU inputs or the CPU's autocast;
+    inputs already there (a :class:`DeviceFold`) are not copied. The logits stay on the device
+    until the last batch: one copy back, not one per batch.
     """
     device = model_device(model)
     inputs = channels_last(model, torch.as_tensor(x))
@@ -114,13 +105,13 @@ def predict_logits(
         for start in range(0, len(inputs), batch_size):
             batch = inputs[start : start + batch_size].to(device)
             batch_features = extra[start : start + batch_size].to(device)
-            outputs.append(call_model(model, batch, batch_features).float().cpu())
-    return torch.cat(outputs) if outputs else torch.empty(0)
+            outputs.append(call_model(model, batch, batch_features).float())
+    return torch.cat(outputs).cpu() if outputs else torch.empty(0)
 
 
 def evaluate(
     model: nn.Module,
-    fold: Fold,
+    fold: Fold | DeviceFold,
     classes: tuple[str, ...],
     *,
     precision: str = "fp32",
@@ -136,7 +127,7 @@ def evaluate(
 
 def evaluate_predictions(
     model: nn.Module,
-    fold: Fold,
+    fold: Fold | DeviceFold,
     classes: tuple[str, ...],
     *,
     precision: str = "fp32",
@@ -220,10 +211,8 @@ class _Steps:
     ) -> None:
         recipe, device = trainer.recipe, trainer.device
         self.model, self.device, self.precision = model, device, trainer.precision
-        self.x = channels_last(model, torch.as_tensor(train.x).to(device))
-        self.features = torch.as_tensor(train.feature_array).to(device)
-        self.y = torch.as_tensor(train.y, dtype=torch.long).to(device)
-        self.batches = _Batches(len(self.x), recipe.batch_size, trainer.training.seed, device)
+        self.data = DeviceFold.of(train, model, device)
+        self.batches = _Batches(len(train), recipe.batch_size, trainer.training.seed, device)
         self.optimizer = build_optimizer(
             model, recipe.optimizer, recipe.lr, recipe.weight_decay, recipe.momentum
         )
@@ -252,8 +241,8 @@ class _Steps:
         for i in range(steps):
             index = self.batches.next()
             with autocast(self.device, self.precision):
-                logits = call_model(self.model, self.x[index], self.features[index])
-                loss = self.loss_fn(logits.float(), self.y[index])
+                logits = call_model(self.model, self.data.x[index], self.data.features[index])
+                loss = self.loss_fn(logits.float(), self.data.targets[index])
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.grad_clip:
@@ -309,10 +298,11 @@ class Trainer:
         n_train = n_train_original or len(train)
         length = run_length(self.training, n_train)
         steps = _Steps(self, model, train, len(classes), length.total_steps, on_step)
+        val_data = DeviceFold.of(val, model, self.device)  # copied once, not per validation
         best, status = _Best(), RunStatus.COMPLETED
         history: list[EpochRecord] = []
         while steps.done < length.total_steps:
-            record = self._epoch(steps, length, len(history) + 1, val, (classes, left_out))
+            record = self._epoch(steps, length, len(history) + 1, val_data, (classes, left_out))
             history.append(record)
             score = record.val.value(self.training.monitor)
             steps.schedule.after_epoch(score)
@@ -341,7 +331,7 @@ class Trainer:
         )
 
     def _epoch(
-        self, steps: _Steps, length: RunLength, epoch: int, val: Fold, scoring: Scoring
+        self, steps: _Steps, length: RunLength, epoch: int, val: DeviceFold, scoring: Scoring
     ) -> EpochRecord:
         """One epoch: the steps up to the next validation, then the validation."""
         train_loss = steps.epoch(min(length.steps_per_eval, length.total_steps - steps.done), epoch)
@@ -356,7 +346,7 @@ class Trainer:
         )
 
     def _validate(
-        self, model: nn.Module, val: Fold, scoring: Scoring, epoch: int, step: int
+        self, model: nn.Module, val: DeviceFold, scoring: Scoring, epoch: int, step: int
     ) -> Metrics:
         """Metrics over the whole validation fold; a non-finite loss is a divergence."""
         classes, left_out = scoring
