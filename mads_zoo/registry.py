@@ -236,6 +236,8 @@ def _stage(pm: pluggy.PluginManager, plugin: Any) -> list[tuple[str, Any]]:
 
 
 def _describe(error: BaseException) -> str:
+    if isinstance(error, SystemExit):
+        return f"it called sys.exit({error.code!r}) while loading"
     if isinstance(error, SpecError | UnknownNameError):
         return str(error) or type(error).__name__
     return one_line(error)
@@ -258,7 +260,10 @@ def load_registry(*, strict: bool | None = None) -> Registry:
             _check_hook_names(pm, plugin)
             pm.register(plugin, name=f"{info.distribution}:{info.name}")
             staged = _stage(pm, plugin)
-        except Exception as error:  # any failure of a plugin is reported, not fatal
+        except KeyboardInterrupt:  # Ctrl-C still stops
+            raise
+        except BaseException as error:  # any failure of a plugin is reported, not fatal:
+            # SystemExit too (a plugin calling sys.exit at import took the whole CLI down)
             if plugin is not None and pm.is_registered(plugin):
                 pm.unregister(plugin)
             registry.broken.append(BrokenPlugin(info, _describe(error), traceback.format_exc()))

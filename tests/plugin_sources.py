@@ -38,6 +38,11 @@ RAISES_ON_IMPORT = """
 raise RuntimeError("this plugin is broken on purpose")
 """
 
+EXITS_ON_IMPORT = """
+import sys
+sys.exit(3)
+"""
+
 HALF_REGISTERS_THEN_FAILS = """
 import mads_zoo
 

@@ -166,6 +166,7 @@ def test_cleanup_reaps_a_killed_benchs_ray_and_nothing_else(tmp_path, monkeypatc
     orphan, live, foreign = (tmp_path / f"mzr-{name}" for name in ("orphan", "live", "foreign"))
     run_ray = tmp_path / "run" / "ray"
     run_ray.parent.mkdir()
+    (run_ray.parent / "run.json").write_text("{}")  # a bench run folder of this user
     for folder in (orphan, live, foreign):
         (folder / "session_1" / "logs").mkdir(parents=True)
         (folder / "session_1" / "logs" / "raylet.out").write_text(folder.name)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from conftest import run_cli, write_distribution
-from plugin_sources import RAISES_ON_IMPORT, good
+from plugin_sources import EXITS_ON_IMPORT, RAISES_ON_IMPORT, good
 
 
 @pytest.fixture
@@ -23,6 +23,20 @@ def plugin_site(tmp_path):
         "MADS_ZOO_PLUGINS": "zoo-good,zoo-broken,zoo-late",
         "MADS_ZOO_STRICT_PLUGINS": "",
     }
+
+
+def test_a_plugin_calling_sys_exit_at_import_is_reported_and_the_cli_works(tmp_path):
+    # step 15: such a plugin made list, info and train exit 3 with no output, strict mode too
+    root = tmp_path / "site"
+    write_distribution(root, "zoo-exits", {"cli_exits": EXITS_ON_IMPORT}, {"exits": "cli_exits"})
+    env = {"PYTHONPATH": str(root), "MADS_ZOO_PLUGINS": "mads-zoo-2dcnn,zoo-exits"}
+    listed = run_cli("list", env={**env, "MADS_ZOO_STRICT_PLUGINS": ""})
+    assert listed.returncode == 0, listed.stderr
+    assert "zoo-exits" in listed.stdout and "sys.exit(3)" in listed.stdout
+    assert "2dcnn" in listed.stdout
+    strict = run_cli("info", "2dcnn", env={**env, "MADS_ZOO_STRICT_PLUGINS": "1"})
+    assert strict.returncode == 1 and "sys.exit(3)" in strict.stderr
+    assert "Traceback" not in strict.stderr and len(strict.stderr.strip().splitlines()) == 1
 
 
 def test_version_and_help():

@@ -8,7 +8,10 @@ process only submits, waits and records.
 A driver killed without a chance to clean up (``kill -9``) leaves its embedded Ray behind:
 :func:`reap_orphans` (run when the next bench starts, and by ``mads-zoo bench --cleanup``)
 stops those processes and removes their temp folder. It touches only instances mads-zoo
-started itself (their temp folder holds :data:`OWNER_FILE`) whose driver process is gone.
+started itself (their temp folder holds :data:`OWNER_FILE`) whose driver process is gone, and
+trusts nothing in a shared folder: a temp folder or owner file that is a link, belongs to
+another user or that others may write is not ours (anyone can plant a ``/tmp/mzr-*`` folder),
+and logs are copied only into a run folder of this user, links left behind.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import math
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -36,11 +40,13 @@ from mads_zoo.bench.results import (
     TrialSpec,
     write_record,
 )
-from mads_zoo.errors import one_line
+from mads_zoo.errors import ConfigError, one_line
 from mads_zoo.train.result import RunStatus
 
 # Ray's own console output is replaced by our progress display.
 RAY_QUIET_ENV = {"RAY_DEDUP_LOGS": "0", "RAY_AIR_NEW_OUTPUT": "0"}
+#: Ray's switch for token authentication (``token``; ``disabled`` is refused).
+AUTH_MODE_ENV = "RAY_AUTH_MODE"
 #: Unix socket paths break past ~107 characters; Ray adds about 70 to its temp dir.
 MAX_RAY_TEMP_DIR = 36
 #: The embedded Ray's address for its own nodes and clients: loopback only.
@@ -92,8 +98,6 @@ def ray_session(
     os.environ.update({k: v for k, v in RAY_QUIET_ENV.items() if k not in os.environ})
     import ray
 
-    # "token authentication is enabled" is the state we want, not news for the console
-    logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
     if address:
         # a driver on the cluster's own machine joins over loopback, like the nodes it finds
         host = address.rsplit(":", 1)[0]
@@ -106,6 +110,7 @@ def ray_session(
         finally:
             ray.shutdown()
         return
+    require_token_auth()
     short = ray_dir if len(str(ray_dir)) <= MAX_RAY_TEMP_DIR else None
     temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=TEMP_PARENT)) if short is None else short
     temp.mkdir(parents=True, exist_ok=True)
@@ -113,10 +118,40 @@ def ray_session(
     with _local_only():
         try:
             _start_embedded(ray, num_cpus, temp, num_gpus)
+            os.chmod(temp, 0o700)  # Ray makes its folders 0777: no other user may enter
+            _private_token()
             yield
         finally:
             ray.shutdown()
             _release(temp, None if short else ray_dir)
+
+
+def require_token_auth() -> None:
+    """Token authentication for the embedded Ray, whatever the environment says.
+
+    Ray (>= 2.52) reads ``RAY_AUTH_MODE``; ``disabled`` there would let any process on the
+    machine that reaches the loopback ports run code as this user, so the bench refuses it in
+    one line rather than start. Unset, it is set to ``token`` (inherited by Ray's processes).
+    """
+    mode = os.environ.get(AUTH_MODE_ENV)
+    if mode is not None and mode.strip().lower() != "token":
+        raise ConfigError(
+            f"{AUTH_MODE_ENV}={mode} is set, but the bench's Ray always requires its token "
+            "(without it any process on this machine could run code as you): unset "
+            f"{AUTH_MODE_ENV} or set it to token"
+        )
+    os.environ[AUTH_MODE_ENV] = "token"
+
+
+def _private_token() -> None:
+    """Make Ray's token file readable by its owner only (Ray writes it 0644).
+
+    The file is ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``; a link or another user's
+    file is left alone.
+    """
+    path = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray" / "auth_token")
+    if _owned(path, stat.S_IFREG) and path.lstat().st_mode & 0o077:
+        os.chmod(path, 0o600)
 
 
 def _claim(temp: Path, logs_to: Path | None) -> None:
@@ -126,21 +161,57 @@ def _claim(temp: Path, logs_to: Path | None) -> None:
     write_record(temp / OWNER_FILE, mark)
 
 
-def _release(temp: Path, logs_to: Path | None) -> Path | None:
+def _release(temp: Path, logs_to: Path | None, copy_logs: bool = True) -> Path | None:
     """After Ray stopped: a short temp folder's logs go to ``logs_to``, the rest is removed.
 
     A temp folder inside the run folder (``logs_to`` is ``None``) keeps everything but the
-    owner mark. Returns where the logs were copied, if they were.
+    owner mark. Without ``copy_logs`` the logs are removed with the folder. Returns where the
+    logs were copied, if they were.
     """
     if logs_to is None:
         (temp / OWNER_FILE).unlink(missing_ok=True)
         return None
     logs = next(temp.glob("session_*/logs"), None)
     kept = None
-    if logs is not None and logs_to.parent.is_dir():  # the run folder may be gone
-        kept = Path(shutil.copytree(logs, logs_to / "logs", dirs_exist_ok=True))
-    shutil.rmtree(temp, ignore_errors=True)
+    linked = logs is None or logs.is_symlink() or logs.parent.is_symlink()
+    if copy_logs and not linked and logs_to.parent.is_dir():  # the run folder may be gone
+        assert logs is not None
+        kept = Path(shutil.copytree(logs, logs_to / "logs", ignore=_links, dirs_exist_ok=True))
+    shutil.rmtree(temp, ignore_errors=True)  # never follows links
     return kept
+
+
+def _links(folder: str, names: list[str]) -> list[str]:
+    """The entries of ``folder`` that are symbolic links: a copy leaves them behind."""
+    return [name for name in names if os.path.islink(os.path.join(folder, name))]
+
+
+def _mine(path: Path, kind: int) -> bool:
+    """Whether ``path`` is this user's own ``kind`` (``stat.S_IFDIR``, ``S_IFREG``).
+
+    Itself, not through a link, and not writable by any other user.
+    """
+    if not _owned(path, kind):
+        return False
+    return not path.lstat().st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _owned(path: Path, kind: int) -> bool:
+    """Whether ``path`` is itself (not through a link) a ``kind`` this user owns."""
+    try:
+        found = path.lstat()
+    except OSError:
+        return False
+    return stat.S_IFMT(found.st_mode) == kind and found.st_uid == os.getuid()
+
+
+def _run_folder_ray(logs_to: Path) -> bool:
+    """``logs_to`` is the ``ray`` folder of a bench run folder of this user (or will be)."""
+    run_dir = logs_to.parent
+    ours = _mine(run_dir, stat.S_IFDIR) and _mine(run_dir / "run.json", stat.S_IFREG)
+    return logs_to.name == "ray" and ours and (
+        not os.path.lexists(logs_to) or _mine(logs_to, stat.S_IFDIR)
+    )
 
 
 def _process_start(pid: int) -> str | None:
@@ -159,8 +230,12 @@ def _orphaned(temp: Path) -> DriverMark | None:
     A folder without a readable owner mark (a Ray the user started, one being set up) or
     with a live driver is not an orphan.
     """
+    if not (_mine(temp, stat.S_IFDIR) and _mine(temp / OWNER_FILE, stat.S_IFREG)):
+        return None  # a link, another user's, or writable by others: not a mads-zoo folder
     try:
-        owner = codec.loads(DriverMark, (temp / OWNER_FILE).read_text())
+        fd = os.open(temp / OWNER_FILE, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd) as mark:
+            owner = codec.loads(DriverMark, mark.read())
     except (OSError, ValueError):
         return None
     gone = owner.start is not None and _process_start(owner.pid) != owner.start
@@ -238,8 +313,9 @@ def reap_orphans(also: Sequence[Path] = (), parent: Path | None = None) -> list[
         pids = [pid for pid, paths in processes.items() if any(_inside(p, temp) for p in paths)]
         _stop(pids)
         logs_to = Path(owner.logs_to) if owner.logs_to is not None else None
+        trusted = logs_to is None or _run_folder_ray(logs_to)  # else: its logs go nowhere
         try:
-            kept = _release(temp, logs_to)
+            kept = _release(temp, logs_to, copy_logs=trusted)
         except OSError:  # another bench, starting at the same moment, is reaping it too
             kept = None
         lines.append(

@@ -21,10 +21,12 @@ from rich.table import Table
 
 from mads_zoo.bench import harness
 from mads_zoo.bench.budget import Budget, get_budget
+from mads_zoo.bench.cluster import require_token_auth
 from mads_zoo.bench.compare import ComparisonRow, compare_rows, screen_agreement
 from mads_zoo.bench.failures import ERRORS_LOG
 from mads_zoo.bench.harness import BenchEvents, BenchRequest
 from mads_zoo.bench.leaderboard import LeaderboardRow, cell_text, leaderboard_columns, table_cells
+from mads_zoo.bench.lock import RunLock
 from mads_zoo.bench.results import Combo, RunStore, TrialRecord
 from mads_zoo.cli.console import WIDE_TABLE, console
 from mads_zoo.cli.data import NoVerifyOption, apply_no_verify
@@ -279,20 +281,27 @@ def bench_command(
         seed=seed,
         data_dir=data_dir,
     )
+    if address is None:  # before any work: the embedded Ray will require its token
+        require_token_auth()
     if resume is not None:
         if out is not None and out.absolute() != resume.absolute():
             raise ConfigError(f"--resume continues {resume} in place; drop --out {out}")
-        store = harness.resume_bench(resume, data_dir, request, _resume_checks(ctx))
+        if not (resume / "run.json").is_file():  # before the lock creates the folder
+            RunStore(resume).load_run()
+        root = resume
     else:
         if not (run_all or arch or strategy):
             raise ConfigError("say which combos: --all, or --arch/--strategy patterns")
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        store = harness.start_bench(
-            request, out or Path("runs") / "bench" / f"{dataset}-{split}-{budget}-{stamp}"
-        )
-    _announce(store)
-    _run(store, address)
-    _show_report(store)
+        root = out or Path("runs") / "bench" / f"{dataset}-{split}-{budget}-{stamp}"
+    with RunLock(root):  # one bench per run folder, from its first check to its report
+        if resume is not None:
+            store = harness.resume_bench(resume, data_dir, request, _resume_checks(ctx))
+        else:
+            store = harness.start_bench(request, root)
+        _announce(store)
+        _run(store, address)
+        _show_report(store)
 
 
 def report_command(

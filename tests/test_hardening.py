@@ -1,0 +1,154 @@
+"""Step 15: a shared machine, a hanging plugin, a full disk; each case through the CLI or API."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import one_line_error
+
+from mads_zoo.bench import cluster
+from mads_zoo.bench.lock import RunLock
+from mads_zoo.errors import ConfigError
+
+
+def test_a_second_bench_on_a_run_folder_in_use_refuses_naming_the_holder(tmp_path, cli):
+    # two benches with the same --out both ran every trial and both reported success
+    run_dir = tmp_path / "run"
+    with RunLock(run_dir):
+        result = cli("bench", "--arch", "2dcnn", "--strategy", "none", "--budget", "smoke",
+                     "--out", str(run_dir))  # fmt: skip
+        line = one_line_error(result, str(run_dir), "in use by another bench", f"pid {os.getpid()}")
+        assert "--out" in line
+        assert not (run_dir / "run.json").exists()
+        resumed = cli("bench", "--resume", str(run_dir))
+        assert resumed.returncode == 1  # not a run folder yet; and never while it is held
+
+
+def test_the_lock_is_held_for_the_bench_and_released_after(tmp_path):
+    with RunLock(tmp_path) as held:
+        assert "pid" in held.path.read_text()
+        with pytest.raises(ConfigError, match="in use by another bench"), RunLock(tmp_path):
+            pass
+        assert oct(held.path.stat().st_mode & 0o777) == "0o600"
+    with RunLock(tmp_path):  # released: the next bench takes it
+        pass
+
+
+def test_the_lock_never_follows_a_link(tmp_path):
+    target = tmp_path / "elsewhere"
+    target.write_text("not yours")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "bench.lock").symlink_to(target)
+    with RunLock(run_dir) as held:  # the planted link is replaced, its target untouched
+        assert not held.path.is_symlink() and "pid" in held.path.read_text()
+    assert target.read_text() == "not yours" and not (run_dir / "bench.lock").exists()
+    linked_run = tmp_path / "linked-run"
+    linked_run.symlink_to(run_dir)
+    with pytest.raises(ConfigError, match="cannot lock the run folder"), RunLock(linked_run):
+        pass
+
+
+# --- planted /tmp/mzr-* folders: the reaper trusts nothing in a shared folder ---------------
+
+
+def plant(parent: Path, name: str, logs_to: Path | None, mode: int = 0o700) -> Path:
+    """A Ray temp folder as a killed bench would leave it: a dead driver's mark, some logs."""
+    folder = parent / f"mzr-{name}"
+    (folder / "session_1" / "logs").mkdir(parents=True)
+    (folder / "session_1" / "logs" / "raylet.out").write_text(name)
+    mark = {"pid": os.getpid(), "start": "0", "logs_to": None if logs_to is None else str(logs_to)}
+    (folder / cluster.OWNER_FILE).write_text(json.dumps(mark))  # start "0": not this process
+    folder.chmod(mode)
+    return folder
+
+
+@pytest.fixture
+def shared_tmp(tmp_path, monkeypatch):
+    parent = tmp_path / "tmp"
+    parent.mkdir()
+    monkeypatch.setattr(cluster, "TEMP_PARENT", parent)
+    secret = tmp_path / "auth_token"
+    secret.write_text("SECRET")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "run.json").write_text("{}")
+    return parent, secret, run_dir
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reaping reads /proc (Linux)")
+def test_the_reaper_ignores_planted_folders_and_never_follows_links(shared_tmp, tmp_path):
+    parent, secret, run_dir = shared_tmp
+    attacker = tmp_path / "attacker"
+    attacker.mkdir()
+    open_to_all = plant(parent, "open", attacker / "ray", mode=0o777)  # others may write it
+    linked_mark = plant(parent, "linked-mark", attacker / "ray")
+    (linked_mark / cluster.OWNER_FILE).rename(tmp_path / "mark.json")
+    (linked_mark / cluster.OWNER_FILE).symlink_to(tmp_path / "mark.json")
+    linked_folder = parent / "mzr-linked-folder"
+    linked_folder.symlink_to(plant(tmp_path, "target", attacker / "ray"))
+    elsewhere = plant(parent, "elsewhere", attacker / "ray")  # logs_to: not a run folder
+    (elsewhere / "session_1" / "logs" / "token").symlink_to(secret)
+    mine = plant(parent, "mine", run_dir / "ray")
+    (mine / "session_1" / "logs" / "token").symlink_to(secret)
+
+    lines = cluster.reap_orphans()
+    reaped = {line.split("Ray folder ")[1].split(")")[0] for line in lines}
+    assert reaped == {str(elsewhere), str(mine)}
+    assert open_to_all.is_dir() and linked_mark.is_dir() and linked_folder.is_symlink()
+    assert list(attacker.iterdir()) == []  # nothing copied where a mark said
+    assert not elsewhere.exists() and not mine.exists()
+    copied = run_dir / "ray" / "logs"
+    assert (copied / "raylet.out").read_text() == "mine"
+    assert not (copied / "token").exists()  # the link was left behind, not followed
+    assert secret.read_text() == "SECRET"
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to plant another user's folder")
+def test_the_reaper_leaves_another_users_folder_alone(shared_tmp):
+    parent, _, run_dir = shared_tmp
+    theirs = plant(parent, "theirs", run_dir / "ray")
+    for path in (theirs, theirs / cluster.OWNER_FILE):
+        os.chown(path, 4242, 4242)
+    assert cluster.reap_orphans() == [] and theirs.is_dir()
+
+
+# --- authentication cannot be switched off by accident ----------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["disabled", "DISABLED", "", "off"])
+def test_a_bench_refuses_to_start_ray_without_token_auth(mode, tmp_path, monkeypatch, cli):
+    # measured: RAY_AUTH_MODE=disabled started the embedded Ray without authentication
+    monkeypatch.setenv("RAY_AUTH_MODE", mode)
+    with pytest.raises(ConfigError, match=f"RAY_AUTH_MODE={mode} is set"):
+        cluster.require_token_auth()
+    result = cli("bench", "--arch", "2dcnn", "--strategy", "none", "--budget", "smoke",
+                 "--dataset", "synthetic", "--out", str(tmp_path / "run"))  # fmt: skip
+    one_line_error(result, "RAY_AUTH_MODE", "always requires its token")
+    assert not (tmp_path / "run").exists()  # refused before any work
+
+
+def test_token_auth_is_set_when_the_environment_says_nothing(monkeypatch):
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    cluster.require_token_auth()
+    assert os.environ["RAY_AUTH_MODE"] == "token"
+
+
+def test_the_token_file_is_made_private_and_a_link_is_left_alone(tmp_path, monkeypatch):
+    token = tmp_path / "auth_token"
+    token.write_text("t")
+    token.chmod(0o644)
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(token))
+    cluster._private_token()
+    assert token.stat().st_mode & 0o777 == 0o600
+    shared = tmp_path / "shared"
+    shared.write_text("s")
+    shared.chmod(0o644)
+    link = tmp_path / "link"
+    link.symlink_to(shared)
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(link))
+    cluster._private_token()
+    assert shared.stat().st_mode & 0o777 == 0o644
