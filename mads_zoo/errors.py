@@ -57,6 +57,10 @@ class PluginError(MadsZooError):
     """A plugin failed to load, register or build (raised only where that must be fatal)."""
 
 
+class OutputError(MadsZooError, OSError):
+    """Where a command writes cannot be written: no permission, read-only, full, a folder."""
+
+
 class DataError(MadsZooError, ValueError):
     """Input data is malformed: a corrupt record, a CSV of the wrong width, NaN, bad labels."""
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import one_line_error
 
@@ -152,3 +154,67 @@ def test_the_token_file_is_made_private_and_a_link_is_left_alone(tmp_path, monke
     monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(link))
     cluster._private_token()
     assert shared.stat().st_mode & 0o777 == 0o644
+
+
+# --- output is checked before work; I/O errors are one line -------------------------------------
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    """A valid (untrained) ``2dcnn`` checkpoint of the synthetic dataset."""
+    from test_bad_input_model import built, untrained_meta
+
+    from mads_zoo.train.checkpoint import save_checkpoint
+
+    return save_checkpoint(tmp_path / "run" / "model.pt", built("2dcnn"), untrained_meta())
+
+
+def test_train_refuses_an_out_folder_it_cannot_write_before_training(tmp_path, cli, monkeypatch):
+    # measured: a traceback after training finished, and the trained model was lost
+    from mads_zoo.train import run
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking --out")
+
+    monkeypatch.setattr(run, "fit", no_training)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = cli("train", "2dcnn", "--dataset", "synthetic", "--out", str(blocker / "out"))
+    one_line_error(result, "cannot write the model in", str(blocker / "out"))
+
+
+def test_predict_refuses_a_folder_or_an_unwritable_out_before_predicting(checkpoint, cli, tmp_path):
+    source = tmp_path / "beats.csv"
+    np.savetxt(source, np.random.default_rng(0).random((4, 187)), delimiter=",")
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    result = cli("predict", str(checkpoint), str(source), "--out", str(folder))
+    one_line_error(result, "cannot write the predictions to", "it is a folder")
+    under_a_file = source / "out.csv"
+    result = cli("predict", str(checkpoint), str(source), "--out", str(under_a_file))
+    one_line_error(result, "cannot write the predictions in", str(source))
+
+
+def test_a_full_disk_is_one_line(checkpoint, cli, tmp_path, monkeypatch):
+    import pandas as pd
+
+    def full(self, path, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    source = tmp_path / "beats.csv"
+    np.savetxt(source, np.random.default_rng(0).random((4, 187)), delimiter=",")
+    out = tmp_path / "predicted.csv"
+    result = cli("predict", str(checkpoint), str(source), "--out", str(out))
+    one_line_error(result, "no space left on the device")
+    assert not out.exists()
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning(tmp_path, monkeypatch, caplog):
+    from mads_zoo.data.cache import save_arrays
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with caplog.at_level("WARNING"):
+        save_arrays(blocker / "cache" / "entry.npz", {"x": np.zeros(3)})
+    assert "could not write the cache entry" in caplog.text and "going on without it" in caplog.text

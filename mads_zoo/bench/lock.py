@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from mads_zoo.errors import ConfigError
+from mads_zoo.errors import ConfigError, OutputError
+from mads_zoo.fileio import describe_os_error
 
 HOLDER_FILE = "bench.lock"
 
@@ -50,7 +51,13 @@ class RunLock:
             ) from None
         self._fd = fd
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        self._write(f"pid {os.getpid()} on {socket.gethostname()}, since {stamp}\n")
+        try:
+            self._write(f"pid {os.getpid()} on {socket.gethostname()}, since {stamp}\n")
+        except OSError as error:  # the folder cannot be written: say so before any work
+            self.__exit__(None, None, None)
+            raise OutputError(
+                f"cannot write the run in {self.root}: {describe_os_error(error)}"
+            ) from None
         return self
 
     def holder(self) -> str:

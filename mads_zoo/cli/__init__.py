@@ -13,6 +13,7 @@ from rich.text import Text
 from mads_zoo.cli.app import app
 from mads_zoo.cli.console import err_console
 from mads_zoo.errors import MadsZooError
+from mads_zoo.fileio import describe_os_error
 
 __all__ = ["app", "main"]
 
@@ -22,6 +23,13 @@ def main() -> None:
     try:
         app()
     except MadsZooError as error:
-        message = Text.assemble(("error:", "bold red"), " ", str(error))
-        err_console.print(message, highlight=False, soft_wrap=True)
-        sys.exit(1)
+        _fail(str(error))
+    except OSError as error:  # a full disk, a permission, a folder where a file goes
+        _fail(describe_os_error(error))
+
+
+def _fail(line: str) -> None:
+    """Print ``error: LINE`` to stderr and exit 1."""
+    err_console.print(Text.assemble(("error:", "bold red"), " ", line), highlight=False,
+                      soft_wrap=True)  # fmt: skip
+    sys.exit(1)

@@ -33,6 +33,7 @@ from mads_zoo.cli.data import NoVerifyOption, apply_no_verify
 from mads_zoo.config import parse_overrides
 from mads_zoo.data.spec import default_dataset
 from mads_zoo.errors import ConfigError
+from mads_zoo.fileio import check_writable_folder
 
 
 class RichProgress(BenchEvents):
@@ -320,6 +321,8 @@ def report_command(
         raise ConfigError(f"report takes one run folder or two to compare, got {len(run_dirs)}")
     stores = [RunStore(d) for d in run_dirs]
     if len(stores) == 1:
+        stores[0].load_run()  # a run folder, before checking it can be written
+        check_writable_folder(stores[0].root, "the report")
         _show_report(stores[0])
         return
     console.print(comparison_table(stores[0], stores[1], console.width))

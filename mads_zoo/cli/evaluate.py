@@ -13,7 +13,7 @@ from mads_zoo.cli.console import console
 from mads_zoo.cli.data import NoVerifyOption, apply_no_verify
 from mads_zoo.cli.render import confusion_table, per_class_table
 from mads_zoo.errors import ConfigError
-from mads_zoo.fileio import atomic_file, write_text
+from mads_zoo.fileio import atomic_file, check_writable_file, check_writable_folder, write_text
 from mads_zoo.plots import plot_confusion
 from mads_zoo.predict import predict_beats, read_input_beats
 from mads_zoo.train.spec import FoldName
@@ -37,6 +37,7 @@ def evaluate_command(
     apply_no_verify(ctx, no_verify)
     if split not in [f.value for f in FoldName]:
         raise ConfigError(f"--split must be one of test, val, got {split!r}")
+    check_writable_folder(Path(checkpoint).parent, "the metrics")
     loaded, metrics = evaluate_checkpoint(checkpoint, FoldName(split), data_dir)
     data = loaded.meta.data
     loss = loaded.meta.config.get("loss", "ce")
@@ -69,6 +70,8 @@ def predict_command(
     """
     from mads_zoo.train.run import load_model  # torch: not for every command
 
+    out = out or Path(f"{source.with_suffix('').name}-predictions.csv")
+    check_writable_file(out, "the predictions")
     loaded, arch, model = load_model(checkpoint)
     classes = loaded.meta.classes
     beats = read_input_beats(source, loaded.meta.signature)
@@ -78,7 +81,6 @@ def predict_command(
     seconds = time.perf_counter() - started
     for position, (name, column) in enumerate(beats.columns.items()):
         table.insert(position, name, column)
-    out = out or Path(f"{source.with_suffix('').name}-predictions.csv")
     with atomic_file(out, suffix=".csv") as temp:  # a failed write leaves no half a CSV
         table.to_csv(temp, index_label="index")
     counts = table["class"].value_counts().reindex(list(classes), fill_value=0)

@@ -13,6 +13,7 @@ from mads_zoo.cli.console import console
 from mads_zoo.cli.data import NoVerifyOption, apply_no_verify
 from mads_zoo.cli.render import per_class_table
 from mads_zoo.config import RunRequest, parse_overrides, resolve_run
+from mads_zoo.fileio import check_writable_folder
 from mads_zoo.strategies import default_strategy, get_strategy
 from mads_zoo.train.result import EpochRecord
 
@@ -167,6 +168,7 @@ def train_command(
     data = spec.data
     name = data.sampler if chosen is None else chosen.name
     out = out or Path("runs") / "train" / f"{spec.architecture}-{name}-seed{seed}"
+    check_writable_folder(out, "the model")  # before training, not after it
     threads = configure_threads()
     console.print(
         f"training [bold]{spec.architecture}[/] on {data.dataset}/{data.split} "

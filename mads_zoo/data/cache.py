@@ -9,6 +9,7 @@ and rebuilt, with one logged line (:func:`load_valid`), never used.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mads_zoo.fileio import atomic_file
+from mads_zoo.fileio import atomic_file, describe_os_error
 
 ENV_CACHE_DIR = "MADS_ZOO_CACHE_DIR"
 APP_NAME = "mads-zoo"
@@ -66,11 +67,19 @@ def files_fingerprint(paths: Iterable[Path]) -> list[tuple[str, int, int]]:
 
 
 def save_arrays(path: Path, arrays: Mapping[str, Any]) -> None:
-    """Write ``arrays`` to ``path`` (uncompressed ``.npz``) atomically."""
+    """Write ``arrays`` to ``path`` (uncompressed ``.npz``) atomically.
+
+    A cache is a shortcut: when it cannot be written (a full disk, a read-only folder) this
+    logs a one-line warning and the caller goes on with what it computed.
+    """
     import numpy as np
 
-    with atomic_file(path, suffix=".npz") as temp, open(temp, "wb") as out:
-        np.savez(out, **arrays)
+    try:
+        with atomic_file(path, suffix=".npz") as temp, open(temp, "wb") as out:
+            np.savez(out, **arrays)
+    except OSError as error:
+        log.warning("could not write the cache entry %s (%s); going on without it", path,
+                    describe_os_error(error))  # fmt: skip
 
 
 def load_arrays(path: Path) -> dict[str, Any] | None:
@@ -99,5 +108,6 @@ def load_valid(path: Path, read: Callable[[dict[str, Any]], T]) -> T | None:
         return read(arrays)
     except (ValueError, KeyError, TypeError) as error:
         log.warning("the cache entry %s is invalid (%s); rebuilding it", path, error)
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only cache keeps it; it is rebuilt anyway
+            path.unlink(missing_ok=True)
         return None
