@@ -218,3 +218,45 @@ def test_a_cache_that_cannot_be_written_is_a_warning(tmp_path, monkeypatch, capl
     with caplog.at_level("WARNING"):
         save_arrays(blocker / "cache" / "entry.npz", {"x": np.zeros(3)})
     assert "could not write the cache entry" in caplog.text and "going on without it" in caplog.text
+
+
+# --- error wording ------------------------------------------------------------------------------
+
+
+class _Payload:
+    """A pickle that would run ``print`` when loaded without ``weights_only``."""
+
+    def __reduce__(self):
+        return (print, ("ran code from a checkpoint",))
+
+
+@pytest.mark.parametrize(
+    ("content", "fragments"),
+    [
+        (b"", ("is empty (0 bytes): not a checkpoint",)),
+        (b"PK\x03\x04garbage" * 8, ("not a PyTorch file, or a truncated or corrupted one",)),
+        ("pickle", ("holds Python objects (print) beyond weights", "refused, not run")),
+    ],
+)
+def test_a_bad_checkpoint_is_one_plain_line(tmp_path, cli, capsys, content, fragments):
+    import torch
+
+    path = tmp_path / "model.pt"
+    if content == "pickle":
+        torch.save({"state_dict": _Payload()}, path)
+    else:
+        path.write_bytes(content)
+    result = cli("evaluate", str(path))
+    line = one_line_error(result, *fragments)
+    assert "weights_only" not in line and "()" not in line
+    assert "ran code" not in result.stdout + result.stderr
+
+
+def test_a_data_dir_that_is_a_file_is_called_a_file(tmp_path):
+    from mads_zoo.data.locate import find_mitdb
+    from mads_zoo.errors import DataNotFoundError
+
+    a_file = tmp_path / "records.zip"
+    a_file.write_text("")
+    with pytest.raises(DataNotFoundError, match=r"records.zip \(from --data-dir\) is a file, not"):
+        find_mitdb(a_file)

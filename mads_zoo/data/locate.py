@@ -67,6 +67,11 @@ def find_mitdb(data_dir: Path | None = None) -> Path:
         download_mitdb(cached)
         return cached
     directory, source = given
+    if directory.exists() and not directory.is_dir():
+        raise DataNotFoundError(
+            f"the data folder {directory} (from {source}) is a file, not a folder; "
+            + _ways("the MIT-BIH records", cached)
+        )
     if not directory.is_dir():
         raise DataNotFoundError(
             f"the data folder {directory} (from {source}) does not exist; "

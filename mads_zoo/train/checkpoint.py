@@ -8,7 +8,9 @@ crash never leaves a half-written file under the final name.
 
 from __future__ import annotations
 
+import pickle
 import platform
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,12 +142,17 @@ def load_checkpoint(path: Path) -> Checkpoint:
     :class:`CheckpointError` naming it and the problem.
     """
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"checkpoint {path} is a folder; give its model.pt")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path} is empty (0 bytes): not a checkpoint")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise CheckpointError(f"{path} is not a readable checkpoint: {one_line(error)}") from None
+        problem = _load_problem(error)
+        raise CheckpointError(f"{path} is not a readable checkpoint: {problem}") from None
     if not isinstance(payload, dict) or payload.get("format") not in READABLE_FORMATS:
         raise CheckpointError(f"{path} is not a mads-zoo checkpoint ({FORMAT})")
     try:
@@ -159,6 +166,24 @@ def load_checkpoint(path: Path) -> Checkpoint:
             f"checkpoint {path} holds non-finite weights in {bad!r} (a diverged run?)"
         )
     return Checkpoint(state_dict, meta, path)
+
+
+def _load_problem(error: Exception) -> str:
+    """Why ``torch.load(weights_only=True)`` refused a file, in our words.
+
+    PyTorch's own messages advise loading with ``weights_only=False`` (which would run any
+    code the file holds) or are pages long; a checkpoint of ours never needs either.
+    """
+    text = str(error)
+    if isinstance(error, pickle.UnpicklingError) or "weights_only" in text:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+        what = f" ({found.group(1)})" if found else ""
+        return f"it holds Python objects{what} beyond weights and plain data; refused, not run"
+    if "zip archive" in text or "central directory" in text:
+        return "not a PyTorch file, or a truncated or corrupted one"
+    if isinstance(error, EOFError):
+        return "the file ends too early (truncated)"
+    return one_line(error)
 
 
 def _upgraded(payload: dict[str, Any]) -> Any:
