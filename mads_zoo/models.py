@@ -33,32 +33,38 @@ def _label(arch: Architecture) -> str:
 def check_output(
     arch: Architecture, model: torch.nn.Module, input_shape: tuple[int, ...], num_classes: int
 ) -> None:
-    """One forward pass of two zero beats: the logits must have shape ``(2, num_classes)``.
+    """Forward passes of two zero beats, then one: logits of shape ``(batch, num_classes)``.
 
-    Runs in eval mode without gradients (no batch-norm statistics move, no random numbers are
-    drawn) and restores the model's mode; a failure is a one-line :class:`PluginError`. A
-    :class:`~mads_zoo.fusion.FeatureInputs` also gets two rows of zero features.
+    The batch of one is what the last batch of a validation or a prediction may hold (a model
+    that squeezes its batch away fails there, after minutes of training). Runs in eval mode
+    without gradients (no batch-norm statistics move, no random numbers are drawn) and
+    restores the model's mode; a failure is a one-line :class:`PluginError`. A
+    :class:`~mads_zoo.fusion.FeatureInputs` also gets rows of zero features.
     """
     import torch
 
     from mads_zoo.fusion import call_with_zero_features
 
-    expected = (2, num_classes)
     training = model.training
     model.eval()
     try:
-        with torch.no_grad():
-            out = call_with_zero_features(model, torch.zeros(expected[0], *input_shape))
-    except Exception as error:
-        raise PluginError(
-            f"{_label(arch)} failed a forward pass on a batch of shape "
-            f"{(expected[0], *input_shape)}: {one_line(error)}"
-        ) from error
+        for batch in (2, 1):
+            expected = (batch, num_classes)
+            try:
+                with torch.no_grad():
+                    out = call_with_zero_features(model, torch.zeros(batch, *input_shape))
+            except Exception as error:
+                raise PluginError(
+                    f"{_label(arch)} failed a forward pass on a batch of shape "
+                    f"{(batch, *input_shape)}: {one_line(error)}"
+                ) from error
+            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            if got != expected:
+                raise PluginError(
+                    f"{_label(arch)} returned logits of shape {got}; expected {expected}"
+                )
     finally:
         model.train(training)
-    got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-    if got != expected:
-        raise PluginError(f"{_label(arch)} returned logits of shape {got}; expected {expected}")
 
 
 def build_model(
@@ -102,6 +108,8 @@ def build_model(
         built = FeatureInputs(model, num_features, num_classes, fuse=fuse)
     if check:
         check_output(arch, built, shape, num_classes)
+        if not count_parameters(built):
+            raise PluginError(f"{_label(arch)} built a model with no trainable parameters")
     return built
 
 

@@ -78,6 +78,16 @@ def _beats_from_csv(path: Path) -> InputBeats:
     return InputBeats(beats.x, {"label": beats.y} if labelled else {}, "csv")
 
 
+def _annotation_problem(samples: np.ndarray, length: int) -> str:
+    """What is wrong with a record's annotation positions, or ``""``: in order, inside it."""
+    if len(samples) and (samples.min() < 0 or samples.max() >= length):
+        return f"positions outside the record's {length:,} samples"
+    unordered = np.flatnonzero(np.diff(samples) < 0)
+    if len(unordered):
+        return f"positions out of order at annotation {unordered[0] + 2:,}"
+    return ""
+
+
 def _beats_from_record(path: Path, signature: InputSignature) -> InputBeats:
     import wfdb
 
@@ -96,9 +106,20 @@ def _beats_from_record(path: Path, signature: InputSignature) -> InputBeats:
     if not np.isfinite(signal).all():
         raise DataError(f"record {record.name}: lead {', '.join(leads)} has NaN samples")
     if record.with_suffix(".atr").is_file():
-        annotation = wfdb.rdann(str(record), "atr")
+        try:
+            annotation = wfdb.rdann(str(record), "atr")
+        except Exception as error:  # a garbage .atr: wfdb raises whatever numpy does
+            problem = f"{record.name}.atr is not a readable annotation file ({one_line(error)})"
+            hint = "remove it to let the QRS detector find the beats"
+            raise DataError(f"{problem}; {hint}") from None
         samples = np.asarray(annotation.sample, dtype=np.int64)
         symbols = np.asarray(annotation.symbol, dtype=str)
+        problem = _annotation_problem(samples, len(signal))
+        if problem:
+            raise DataError(
+                f"{record.name}.atr is not a valid annotation file ({problem}); remove it to "
+                "let the QRS detector find the beats"
+            )
         source = "annotations"
     else:
         from wfdb.processing import xqrs_detect

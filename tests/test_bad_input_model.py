@@ -17,7 +17,8 @@ from mads_zoo.specs import AAMI_CLASSES
 
 #: One plugin distribution with three small linear nets: ``exp-net`` exponentiates its logits
 #: (it trains at a sane lr and diverges at a huge one); ``three-net`` and ``ten-net`` return
-#: 3 and 10 logits whatever ``num_classes`` they are asked for.
+#: 3 and 10 logits whatever ``num_classes`` they are asked for; ``frozen-net`` has no trainable
+#: parameter; ``squeeze-net`` fails on a batch of one beat.
 BAD_MODELS = """
 import mads_zoo
 from torch import nn
@@ -33,12 +34,25 @@ class Net(nn.Module):
         return z.exp() if self.exp else z
 
 
+class Frozen(Net):
+    def __init__(self, outputs):
+        super().__init__(outputs)
+        self.linear.requires_grad_(False)
+
+
+class Squeezes(Net):
+    def forward(self, x):  # squeezes the batch away when it holds one beat
+        return self.linear(x.squeeze().flatten(1))
+
+
 @mads_zoo.hookimpl
 def register_architectures(register):
     for name, build in (
         ("exp-net", lambda config, shape, n: Net(n, exp=True)),
         ("three-net", lambda config, shape, n: Net(3)),
         ("ten-net", lambda config, shape, n: Net(10)),
+        ("frozen-net", lambda config, shape, n: Frozen(n)),
+        ("squeeze-net", lambda config, shape, n: Squeezes(n)),
     ):
         register(mads_zoo.Architecture(
             name=name, layout="1d", build=build, defaults={"batch_size": 32}
@@ -288,6 +302,23 @@ def test_train_refuses_a_model_with_the_wrong_number_of_outputs(bad_models, cli,
     out = tmp_path / "run"
     result = cli("train", "ten-net", "--dataset", "synthetic", "--out", str(out))
     one_line_error(result, PLUGIN.format(name="ten-net"), "shape (2, 10); expected (2, 5)")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("frozen-net", "built a model with no trainable parameters"),
+        ("squeeze-net", "failed a forward pass on a batch of shape (1, 1, 187)"),
+    ],
+)
+def test_train_refuses_a_model_it_cannot_train_before_training(
+    bad_models, cli, tmp_path, name, fragment
+):
+    # step 15: both were tracebacks in train and predict (the bench isolated them)
+    out = tmp_path / "run"
+    result = cli("train", name, "--dataset", "synthetic", "--out", str(out))
+    one_line_error(result, PLUGIN.format(name=name), fragment)
     assert not out.exists()
 
 

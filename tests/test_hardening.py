@@ -260,3 +260,18 @@ def test_a_data_dir_that_is_a_file_is_called_a_file(tmp_path):
     a_file.write_text("")
     with pytest.raises(DataNotFoundError, match=r"records.zip \(from --data-dir\) is a file, not"):
         find_mitdb(a_file)
+
+
+def test_a_garbage_annotation_file_next_to_a_record_is_one_line(checkpoint, cli, tmp_path,
+                                                                 mitdb_dir):  # fmt: skip
+    import shutil
+
+    record = tmp_path / "rec"
+    record.mkdir()
+    for suffix in (".hea", ".dat"):
+        shutil.copy(mitdb_dir / f"100{suffix}", record / f"100{suffix}")
+    (record / "100.atr").write_bytes(np.random.default_rng(0).bytes(500))
+    out = tmp_path / "predicted.csv"
+    result = cli("predict", str(checkpoint), str(record / "100"), "--out", str(out))
+    one_line_error(result, "100.atr is not a", "remove it to let the QRS detector find the beats")
+    assert not out.exists()
