@@ -232,3 +232,52 @@ def test_the_embedded_ray_listens_on_loopback_only(tmp_path):
         assert all(reachable(LOOPBACK, port) for port in ports)
         if other != LOOPBACK:
             assert not any(reachable(other, port) for port in ports), other
+
+
+HANGS = """
+import os
+import time
+
+import mads_zoo
+
+
+def build(config, input_shape, num_classes):
+    open(os.environ["HANG_MARK"], "w").close()  # the run has started
+    time.sleep(600)
+
+
+@mads_zoo.hookimpl
+def register_architectures(register):
+    register(mads_zoo.Architecture(name="hangs", layout="1d", build=build))
+"""
+
+
+def test_sigterm_stops_a_bench_as_ctrl_c_does(tmp_path):
+    """Measured: SIGTERM printed Ray's stack dump and no resume hint."""
+    import signal
+    import time
+
+    site = write_distribution(tmp_path / "site", "zoo-hangs", {"zoo_hangs": HANGS},
+                              {"hangs": "zoo_hangs"})  # fmt: skip
+    mark = tmp_path / "started"
+    env = {**os.environ, "PYTHONPATH": str(site), "MADS_ZOO_PLUGINS": "zoo-hangs",
+           "HANG_MARK": str(mark), "COLUMNS": "200", "NO_COLOR": "1"}  # fmt: skip
+    run = tmp_path / "run"
+    exe = Path(sys.executable).with_name("mads-zoo")
+    bench = subprocess.Popen(
+        [str(exe), "bench", "--arch", "hangs", "--sampler", "none", "--dataset", "synthetic",
+         "--budget", "smoke", "--out", str(run)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not mark.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)  # until a worker runs the hanging build
+        assert mark.exists()
+        bench.send_signal(signal.SIGTERM)
+        out, _ = bench.communicate(timeout=120)
+    finally:
+        bench.kill()
+    assert bench.returncode == 130, out
+    assert f"interrupted; continue with: mads-zoo bench --resume {run}" in out
+    assert "Traceback" not in out and "Stack (most recent call first)" not in out

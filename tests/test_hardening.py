@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import one_line_error
+from conftest import one_line_error, write_distribution
 
 from mads_zoo.bench import cluster
 from mads_zoo.bench.lock import RunLock
@@ -275,3 +275,76 @@ def test_a_garbage_annotation_file_next_to_a_record_is_one_line(checkpoint, cli,
     result = cli("predict", str(checkpoint), str(record / "100"), "--out", str(out))
     one_line_error(result, "100.atr is not a", "remove it to let the QRS detector find the beats")
     assert not out.exists()
+
+
+# --- a run cannot hang the bench -----------------------------------------------------------------
+
+HANGING_PLUGIN = """
+import math
+import time
+
+import mads_zoo
+
+
+def build_linear(config, input_shape, num_classes):
+    from torch import nn
+
+    return nn.Sequential(nn.Flatten(), nn.Linear(math.prod(input_shape), num_classes))
+
+
+def build_hangs(config, input_shape, num_classes):
+    time.sleep(600)
+
+
+@mads_zoo.hookimpl
+def register_architectures(register):
+    register(mads_zoo.Architecture(name="tiny-linear", layout="1d", build=build_linear))
+    register(mads_zoo.Architecture(name="hangs", layout="1d", build=build_hangs))
+"""
+
+
+def test_a_hanging_plugin_fails_its_runs_at_the_time_limit_and_the_bench_goes_on(
+    tmp_path, monkeypatch, fresh_registry, cli
+):
+    # measured: a build sleeping 10 minutes kept the bench at "wave 1/2" until it was killed
+    import contextlib
+    import time
+
+    import ray
+    from test_bad_input_bench import InProcessRunner
+
+    from mads_zoo.bench import harness
+    from mads_zoo.bench.results import ClusterSummary, Combo, Outcome, RunStore
+
+    unique = f"zoo_hangs_{abs(hash(str(tmp_path))) % 10**8}"
+    site = tmp_path / "site"
+    write_distribution(site, "zoo-hangs", {unique: HANGING_PLUGIN}, {"hangs": unique})
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("MADS_ZOO_PLUGINS", "zoo-hangs")
+    monkeypatch.setattr(harness, "ray_session", lambda *args: contextlib.nullcontext())
+    monkeypatch.setattr(harness, "cluster_summary", lambda: ClusterSummary(1, 0, 1))
+    monkeypatch.setattr(harness, "RayRunner", InProcessRunner)
+    monkeypatch.setattr(ray, "put", lambda value: value)
+    started = time.monotonic()
+    result = cli("bench", "--arch", "tiny-linear", "--arch", "hangs", "--sampler", "none",
+                 "--dataset", "synthetic", "--budget", "smoke", "--budget-set",
+                 "run_time_limit=2", "--out", str(tmp_path / "run"))  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert time.monotonic() - started < 60
+    store = RunStore(tmp_path / "run")
+    results = {r.combo.key: r for r in store.load_results(
+        [Combo("tiny-linear", "none"), Combo("hangs", "none")])}  # fmt: skip
+    assert results["hangs--none"].outcome is Outcome.FAILED
+    assert "run_time_limit of 2 s" in (results["hangs--none"].error or "")
+    assert results["tiny-linear--none"].outcome is Outcome.SELECTED
+
+
+def test_the_time_limit_is_off_the_result_path_when_not_reached():
+    from mads_zoo.bench.time_limit import RunTimeLimit, time_limit
+
+    with time_limit(30):
+        assert sum(range(10)) == 45  # a block that ends in time is untouched
+    with pytest.raises(RunTimeLimit, match=r"run_time_limit of 0\.2 s"), time_limit(0.2):
+        import time
+
+        time.sleep(5)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from mads_zoo.checks import check_choice, check_int, check_number, is_number
 from mads_zoo.errors import ConfigError, UnknownNameError
@@ -62,7 +62,13 @@ class Budget:
         max_mflops: Compute cap per beat (``0``: none): a config whose model needs more
             forward MFLOPs per beat (``torch.utils.flop_counter``) is refused before it
             trains, so that equal beats stay affordable on small machines.
+        run_time_limit: Seconds one run may take before it is stopped and fails with that
+            reason (``0``: none). A guard against a hanging plugin, the one place the clock
+            acts: set far above any run's time, so it never chooses between scores.
     """
+
+    #: A record of an earlier version (without the newer keys) reads with their defaults.
+    PARTIAL: ClassVar[bool] = True
 
     name: str
     trials: int
@@ -83,12 +89,13 @@ class Budget:
     precision: str = "auto"
     val_fraction: float = 0.1
     max_mflops: int = 0
+    run_time_limit: int = 6 * 3600
 
     def __post_init__(self) -> None:
         for key in ("trials", "suggest_batch", "rung_beats", "final_seeds", "final_beats"):
             check_int(f"budget {key}", getattr(self, key), minimum=1)
         for key in ("n_initial_points", "finalists", "eval_beats", "early_stopping", "threads",
-                    "max_mflops", "searcher_seed"):  # fmt: skip
+                    "max_mflops", "searcher_seed", "run_time_limit"):  # fmt: skip
             check_int(f"budget {key}", getattr(self, key), minimum=0)
         check_int("budget reduction_factor", self.reduction_factor, minimum=2)
         check_choice("budget metric", self.metric, [m.value for m in MetricName])
@@ -149,6 +156,7 @@ PRESETS: dict[str, Budget] = {
         finalists=1,
         final_seeds=2,
         final_beats=512,
+        run_time_limit=1800,
     ),
     # a screen, not a tuning (docs/protocol.md): each combo's defaults trained long enough to
     # beat "always N" (9,000 beats), the best quarter kept 4x longer twice, one finalist with

@@ -24,6 +24,7 @@ import shutil
 import signal
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -106,7 +107,8 @@ def ray_session(
             local["_node_ip_address"] = LOOPBACK
         ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, **local)
         try:
-            yield
+            with sigterm_as_interrupt():
+                yield
         finally:
             ray.shutdown()
         return
@@ -120,10 +122,33 @@ def ray_session(
             _start_embedded(ray, num_cpus, temp, num_gpus)
             os.chmod(temp, 0o700)  # Ray makes its folders 0777: no other user may enter
             _private_token()
-            yield
+            with sigterm_as_interrupt():
+                yield
         finally:
             ray.shutdown()
             _release(temp, None if short else ray_dir)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops the block as Ctrl-C does (a ``KeyboardInterrupt``), then is restored.
+
+    Set once Ray is up: ``ray.init`` installs a SIGTERM handler of its own in the driver,
+    which printed Ray's stack dump and left the user no resume hint. In a thread other than
+    the main one nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def require_token_auth() -> None:

@@ -23,6 +23,7 @@ from mads_zoo.bench.bootstrap import pack_labels
 from mads_zoo.bench.budget import Budget
 from mads_zoo.bench.plan import final_sampler_seed
 from mads_zoo.bench.results import RunRecord, Stage, TrialRecord, TrialSpec
+from mads_zoo.bench.time_limit import time_limit
 from mads_zoo.config import RunRequest, resolve_run
 from mads_zoo.data.folds import Folds
 from mads_zoo.data.splits import left_out_classes
@@ -162,25 +163,8 @@ def run_trial(spec: TrialSpec, folds: Folds, run: RunRecord) -> TrialRecord:
     )  # fmt: skip
     started = time.perf_counter()
     try:
-        budget = run.budget
-        record.threads = configure_threads(budget.trial_threads)
-        run_spec = resolve_run(trial_request(spec, run, device))
-        record.resolved_config = dict(run_spec.config)
-        model, result = fit(run_spec, folds, admit=compute_cap(budget, folds.input_shape))
-        record.steps, record.evaluations = result.steps, len(result.history)
-        record.params, record.precision = result.parameters, result.precision
-        record.curve = result.curve(budget.metric)
-        record.beats_per_second = result.beats_per_second
-        record.val = result.best
-        record.score = result.best.value(budget.metric)
-        record.status = result.status
-        if spec.stage is Stage.FINAL:
-            precision = inference_precision(result.precision, torch.device(device))
-            left_out = left_out_classes(run.data.split, folds.classes)
-            record.test, predicted = evaluate_predictions(
-                model, folds.final_test(), folds.classes, precision=precision, left_out=left_out
-            )
-            record.test_predicted = pack_labels(predicted)
+        with time_limit(run.budget.run_time_limit):
+            _train_and_test(spec, folds, run, device, record)
     except OverBudget as error:
         record.status, record.error = RunStatus.OVER_BUDGET, str(error)
     except Exception as error:  # one failed run never ends the bench
@@ -190,3 +174,28 @@ def run_trial(spec: TrialSpec, folds: Folds, run: RunRecord) -> TrialRecord:
     finally:
         record.seconds = time.perf_counter() - started
     return record
+
+
+def _train_and_test(
+    spec: TrialSpec, folds: Folds, run: RunRecord, device: str, record: TrialRecord
+) -> None:
+    """Train ``spec`` on ``folds``, then test a final run once; fill in ``record``."""
+    budget = run.budget
+    record.threads = configure_threads(budget.trial_threads)
+    run_spec = resolve_run(trial_request(spec, run, device))
+    record.resolved_config = dict(run_spec.config)
+    model, result = fit(run_spec, folds, admit=compute_cap(budget, folds.input_shape))
+    record.steps, record.evaluations = result.steps, len(result.history)
+    record.params, record.precision = result.parameters, result.precision
+    record.curve = result.curve(budget.metric)
+    record.beats_per_second = result.beats_per_second
+    record.val = result.best
+    record.score = result.best.value(budget.metric)
+    record.status = result.status
+    if spec.stage is Stage.FINAL:
+        precision = inference_precision(result.precision, torch.device(device))
+        left_out = left_out_classes(run.data.split, folds.classes)
+        record.test, predicted = evaluate_predictions(
+            model, folds.final_test(), folds.classes, precision=precision, left_out=left_out
+        )
+        record.test_predicted = pack_labels(predicted)
