@@ -24,6 +24,7 @@ from mads_zoo.data.spec import DataSpec, default_dataset
 from mads_zoo.errors import ConfigError, UnknownNameError
 from mads_zoo.metrics import MetricName
 from mads_zoo.registry import get_registry
+from mads_zoo.space import Choice, LogUniform, RandInt, Uniform
 from mads_zoo.specs import Architecture
 from mads_zoo.train.spec import ENGINE_KEYS, Recipe, RunSpec, Training
 
@@ -92,6 +93,54 @@ def known_keys(arch: Architecture) -> set[str]:
     return keys
 
 
+def _value_kind(value: Any) -> type | None:
+    """The kind of config value ``value`` is an example of: bool, int, float or str."""
+    for kind in (bool, int, float, str):  # bool first: a bool is an int to Python
+        if isinstance(value, kind):
+            return kind
+    return None
+
+
+def _expected_kind(arch: Architecture, key: str) -> type | None:
+    """The kind of value ``arch``'s config key ``key`` takes (``None``: not known).
+
+    Its search space says first (``uniform``/``loguniform``: a number, ``randint``: an integer,
+    ``choice``: its values' kind), then its default, then a preset's value.
+    """
+    space = arch.search_space.get(key)
+    if isinstance(space, Uniform | LogUniform):
+        return float
+    if isinstance(space, RandInt):
+        return int
+    if isinstance(space, Choice):
+        kinds = {_value_kind(v) for v in space.values}
+        return float if kinds == {int, float} else (kinds.pop() if len(kinds) == 1 else None)
+    example = arch.defaults.get(key)
+    if example is None:
+        example = next((p[key] for p in arch.presets.values() if key in p), None)
+    return _value_kind(example)
+
+
+def _check_kinds(arch: Architecture, given: Mapping[str, Any]) -> None:
+    """Refuse a value of another kind than the key's, even one Python would coerce.
+
+    ``true`` is no number and ``64.0`` no integer; an integer passes for a float. Engine keys
+    are checked by the recipe (:class:`~mads_zoo.train.spec.Recipe`).
+    """
+    for key, value in given.items():
+        if key in ENGINE_KEYS:
+            continue
+        expected, found = _expected_kind(arch, key), _value_kind(value)
+        if expected is None or found is expected or (expected is float and found is int):
+            continue
+        raise ConfigError(
+            f"{arch.name!r} config {key} must be {_KIND_WORDS[expected]}, got {value!r}"
+        )
+
+
+_KIND_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
 def _check_known(arch: Architecture, keys: Iterable[str]) -> None:
     known = known_keys(arch)
     for key in keys:
@@ -120,6 +169,7 @@ def resolve_config(
             raise UnknownNameError(f"{arch.name} preset", preset, arch.presets)
         config.update(arch.presets[preset])
     _check_known(arch, [*(file_config or {}), *(overrides or {})])
+    _check_kinds(arch, {**(file_config or {}), **(overrides or {})})
     config.update(file_config or {})
     config.update(sample or {})
     config.update(overrides or {})

@@ -113,13 +113,21 @@ def natural_key(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
+#: The words that name a kind in full: its plural, its singular, and "arch"/"archs".
+KIND_WORDS = {
+    **{kind: kind for kind in KINDS},
+    **{singular: kind for kind, singular in _SINGULAR.items()},
+    "arch": "architectures",
+    "archs": "architectures",
+}
+
+
 def resolve_kind(text: str) -> str | None:
-    """Map 'architectures', 'architecture', 'arch' ... to a kind; None when it is not one."""
-    text = text.lower()
-    for kind in KINDS:
-        if len(text) >= 3 and (kind.startswith(text) or text == _SINGULAR[kind]):
-            return kind
-    return None
+    """Map 'architectures', 'architecture', 'arch' ... to a kind; None when it is not one.
+
+    Only the words of :data:`KIND_WORDS` count, in full: "archit" or "dat" is no kind.
+    """
+    return KIND_WORDS.get(text.lower())
 
 
 @dataclass

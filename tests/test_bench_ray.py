@@ -5,6 +5,7 @@ Each test starts Ray (a few seconds) and trains tiny smoke budgets on the synthe
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -197,6 +198,13 @@ def test_the_embedded_ray_refuses_a_client_without_the_token(tmp_path):
 
     with ray_session(tmp_path / "r", None, num_cpus=1):
         assert os.environ.get("RAY_AUTH_MODE") == "token"  # Ray's token auth is on
+        # step 15: Ray's warnings about authentication reach the user; its token is private
+        auth_log = logging.getLogger("ray._private.authentication")
+        assert auth_log.getEffectiveLevel() <= logging.WARNING
+        token = Path(os.environ.get("RAY_AUTH_TOKEN_PATH") or Path.home() / ".ray/auth_token")
+        assert token.stat().st_mode & 0o077 == 0
+        temp = Path(ray._private.worker.global_worker.node.get_temp_dir_path())
+        assert temp.stat().st_mode & 0o777 == 0o700  # no other user may enter
         port = ray._private.worker.global_worker.node.gcs_address.rsplit(":", 1)[1]
         status = [sys.executable, "-m", "ray.scripts.scripts", "status"]
         status += ["--address", f"{LOOPBACK}:{port}"]

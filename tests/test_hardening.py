@@ -348,3 +348,39 @@ def test_the_time_limit_is_off_the_result_path_when_not_reached():
         import time
 
         time.sleep(5)
+
+
+# --- every name and value is checked in full -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ("hidden=64.0", "'2dcnn' config hidden must be an integer, got 64.0"),
+        ("dropout=true", "'2dcnn' config dropout must be a number, got True"),
+        ("hidden=wide", "'2dcnn' config hidden must be an integer, got 'wide'"),
+        ("batch_size=true", "batch_size must be a positive integer, got True"),
+    ],
+)
+def test_a_config_value_of_the_wrong_kind_is_refused_before_work(cli, tmp_path, setting,
+                                                                 fragment):  # fmt: skip
+    # measured: dropout=true trained (True is 1.0 to Python); hidden=64.0 failed inside torch
+    out = tmp_path / "run"
+    result = cli("train", "2dcnn", "--dataset", "synthetic", "--set", setting, "--out", str(out))
+    one_line_error(result, fragment)
+    assert not out.exists()
+
+
+def test_an_integer_passes_for_a_number():
+    from mads_zoo.config import RunRequest, resolve_run
+
+    spec = resolve_run(RunRequest("2dcnn", overrides={"dropout": 0, "lr": 1}))
+    assert spec.config["dropout"] == 0 and spec.training.recipe.lr == 1
+
+
+@pytest.mark.parametrize("word", ["archit", "dat", "sampl", "ARCH"])
+def test_a_kind_is_named_in_full(word):
+    from mads_zoo.registry import resolve_kind
+
+    expected = {"ARCH": "architectures"}.get(word)
+    assert resolve_kind(word) == expected  # "arch" is a documented word; prefixes are not

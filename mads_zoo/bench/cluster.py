@@ -48,6 +48,8 @@ from mads_zoo.train.result import RunStatus
 RAY_QUIET_ENV = {"RAY_DEDUP_LOGS": "0", "RAY_AIR_NEW_OUTPUT": "0"}
 #: Ray's switch for token authentication (``token``; ``disabled`` is refused).
 AUTH_MODE_ENV = "RAY_AUTH_MODE"
+#: Ray's logger for authentication: its warnings are never muted.
+AUTH_LOGGER = "ray._private.authentication"
 #: Unix socket paths break past ~107 characters; Ray adds about 70 to its temp dir.
 MAX_RAY_TEMP_DIR = 36
 #: The embedded Ray's address for its own nodes and clients: loopback only.
@@ -106,6 +108,7 @@ def ray_session(
         if host in (LOOPBACK, "localhost"):
             local["_node_ip_address"] = LOOPBACK
         ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, **local)
+        _auth_warnings_reach_the_user()
         try:
             with sigterm_as_interrupt():
                 yield
@@ -113,6 +116,7 @@ def ray_session(
             ray.shutdown()
         return
     require_token_auth()
+    _refresh_ray_config()
     short = ray_dir if len(str(ray_dir)) <= MAX_RAY_TEMP_DIR else None
     temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=TEMP_PARENT)) if short is None else short
     temp.mkdir(parents=True, exist_ok=True)
@@ -120,6 +124,7 @@ def ray_session(
     with _local_only():
         try:
             _start_embedded(ray, num_cpus, temp, num_gpus)
+            _auth_warnings_reach_the_user()
             os.chmod(temp, 0o700)  # Ray makes its folders 0777: no other user may enter
             _private_token()
             with sigterm_as_interrupt():
@@ -127,6 +132,15 @@ def ray_session(
         finally:
             ray.shutdown()
             _release(temp, None if short else ray_dir)
+
+
+def _auth_warnings_reach_the_user() -> None:
+    """Let Ray's warnings about authentication through its errors-only logging.
+
+    Ray logs errors only (its progress lines would fight ours); a user must still hear that a
+    cluster runs without authentication.
+    """
+    logging.getLogger(AUTH_LOGGER).setLevel(logging.WARNING)
 
 
 @contextlib.contextmanager
@@ -166,6 +180,17 @@ def require_token_auth() -> None:
             f"{AUTH_MODE_ENV} or set it to token"
         )
     os.environ[AUTH_MODE_ENV] = "token"
+
+
+def _refresh_ray_config() -> None:
+    """Make this process's Ray read ``RAY_AUTH_MODE`` again (it is cached when Ray loads).
+
+    Otherwise a driver that imported Ray before the mode was set starts a GCS that requires
+    the token and a client that does not send it (as Ray's own ``_enable_token_auth`` does).
+    """
+    from ray._raylet import Config  # type: ignore[attr-defined]
+
+    Config.initialize("")
 
 
 def _private_token() -> None:
