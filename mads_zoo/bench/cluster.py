@@ -23,6 +23,7 @@ import os
 import shutil
 import signal
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -116,7 +117,6 @@ def ray_session(
             ray.shutdown()
         return
     require_token_auth()
-    _refresh_ray_config()
     short = ray_dir if len(str(ray_dir)) <= MAX_RAY_TEMP_DIR else None
     temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=TEMP_PARENT)) if short is None else short
     temp.mkdir(parents=True, exist_ok=True)
@@ -180,6 +180,8 @@ def require_token_auth() -> None:
             f"{AUTH_MODE_ENV} or set it to token"
         )
     os.environ[AUTH_MODE_ENV] = "token"
+    if "ray._raylet" in sys.modules:  # loaded already: it cached the mode it found
+        _refresh_ray_config()
 
 
 def _refresh_ray_config() -> None:
