@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import fractions
 import json
 import os
 from pathlib import Path
@@ -224,10 +225,13 @@ def test_a_cache_that_cannot_be_written_is_a_warning(tmp_path, monkeypatch, capl
 
 
 class _Payload:
-    """A pickle that would run ``print`` when loaded without ``weights_only``."""
+    """A pickle that would run ``os.getenv`` when loaded without ``weights_only``.
+
+    Not ``print``: Ray, once imported, replaces ``builtins.print`` with its own function, so the
+    name the pickle records would depend on which tests ran before this one."""
 
     def __reduce__(self):
-        return (print, ("ran code from a checkpoint",))
+        return (os.getenv, ("ran code from a checkpoint",))
 
 
 @pytest.mark.parametrize(
@@ -235,15 +239,18 @@ class _Payload:
     [
         (b"", ("is empty (0 bytes): not a checkpoint",)),
         (b"PK\x03\x04garbage" * 8, ("not a PyTorch file, or a truncated or corrupted one",)),
-        ("pickle", ("holds Python objects (print) beyond weights", "refused, not run")),
+        ("pickle", ("holds Python objects (os.getenv) beyond weights", "refused, not run")),
+        ("object", ("holds Python objects (fractions.Fraction) beyond weights", "refused")),
     ],
 )
 def test_a_bad_checkpoint_is_one_plain_line(tmp_path, cli, capsys, content, fragments):
     import torch
 
     path = tmp_path / "model.pt"
-    if content == "pickle":
+    if content == "pickle":  # a global from a module PyTorch blocks outright
         torch.save({"state_dict": _Payload()}, path)
+    elif content == "object":  # a global PyTorch merely does not allow
+        torch.save({"state_dict": fractions.Fraction(1, 3)}, path)
     else:
         path.write_bytes(content)
     result = cli("evaluate", str(path))

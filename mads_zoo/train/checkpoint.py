@@ -176,7 +176,7 @@ def _load_problem(error: Exception) -> str:
     """
     text = str(error)
     if isinstance(error, pickle.UnpicklingError) or "weights_only" in text:
-        found = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+        found = re.search(r"(?:Unsupported global: GLOBAL|unsupported GLOBAL) ([\w.]+)", text)
         what = f" ({found.group(1)})" if found else ""
         return f"it holds Python objects{what} beyond weights and plain data; refused, not run"
     if "zip archive" in text or "central directory" in text:
