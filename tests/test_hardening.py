@@ -124,7 +124,8 @@ def test_the_reaper_leaves_another_users_folder_alone(shared_tmp):
 
 @pytest.mark.parametrize("mode", ["disabled", "DISABLED", "", "off"])
 def test_a_bench_refuses_to_start_ray_without_token_auth(mode, tmp_path, monkeypatch, cli):
-    # measured: RAY_AUTH_MODE=disabled started the embedded Ray without authentication
+    # measured before step 15: an auth mode of "disabled" in the environment let the embedded
+    # Ray start without authentication; every mode but token is now refused before Ray starts
     monkeypatch.setenv("RAY_AUTH_MODE", mode)
     with pytest.raises(ConfigError, match=f"RAY_AUTH_MODE={mode} is set"):
         cluster.require_token_auth()

@@ -168,9 +168,10 @@ def sigterm_as_interrupt() -> Iterator[None]:
 def require_token_auth() -> None:
     """Token authentication for the embedded Ray, whatever the environment says.
 
-    Ray (>= 2.52) reads ``RAY_AUTH_MODE``; ``disabled`` there would let any process on the
-    machine that reaches the loopback ports run code as this user, so the bench refuses it in
-    one line rather than start. Unset, it is set to ``token`` (inherited by Ray's processes).
+    Ray (>= 2.52) reads its auth mode from ``RAY_AUTH_MODE``. Any mode but ``token`` would let
+    any process on the machine that reaches the loopback ports run code as this user, so the
+    bench refuses it in one line rather than start. Unset, it is set to ``token`` (inherited by
+    Ray's processes).
     """
     mode = os.environ.get(AUTH_MODE_ENV)
     if mode is not None and mode.strip().lower() != "token":
